@@ -1,0 +1,205 @@
+/**
+ * One typed configuration, read from the environment and validated at start-up.
+ * Every later feature adds its variables here, so `.env.example` and the README table
+ * stay the single list of knobs.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export const ROLES = ["gateway", "actors", "inference", "storage"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Config {
+	nodeId: string;
+	env: "development" | "production" | "test";
+	/** Moleculer transporter; null runs everything in one process. */
+	transporter: string | null;
+	roles: Role[];
+	host: string;
+	/** Gateway HTTP port; 0 lets the OS choose (tests). */
+	port: number;
+	/** Prometheus endpoint port; null = off. */
+	metricsPort: number | null;
+	apiKey: string;
+	/** Where the API key came from, for the start-up log. */
+	apiKeySource: "env" | "file" | "generated";
+	javaBackendUrl: string | null;
+	similarityThreshold: number;
+	scanInterval: number;
+	maxSessions: number;
+	logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+	logFormat: "json" | "pretty";
+	dataDir: string;
+	uploadsDir: string;
+	modelsDir: string;
+	mongoUri: string | null;
+	qdrantUrl: string | null;
+	/** Largest JSON body the gateway accepts, in bytes. */
+	maxBodyBytes: number;
+	/** Timeout for a broker call, ms. */
+	requestTimeout: number;
+}
+
+export class ConfigError extends Error {
+	constructor(
+		readonly variable: string,
+		reason: string
+	) {
+		super(`Invalid configuration: ${variable} ${reason}`);
+		this.name = "ConfigError";
+	}
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+	const v = env[name];
+	return v === undefined || v.trim() === "" ? undefined : v.trim();
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+	const raw = str(env, name);
+	if (raw === undefined) return def;
+	if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+	const n = Number(raw);
+	if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+	return n;
+}
+
+function num(env: Env, name: string, def: number, min: number, max: number): number {
+	const raw = str(env, name);
+	if (raw === undefined) return def;
+	const n = Number(raw);
+	if (!Number.isFinite(n)) throw new ConfigError(name, `must be a number, got "${raw}"`);
+	if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+	return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[]): T {
+	const raw = str(env, name)?.toLowerCase();
+	if (raw === undefined) return def;
+	if (!(allowed as readonly string[]).includes(raw))
+		throw new ConfigError(name, `must be one of ${allowed.join(", ")}, got "${raw}"`);
+	return raw as T;
+}
+
+function url(env: Env, name: string, schemes: string[]): string | null {
+	const raw = str(env, name);
+	if (raw === undefined) return null;
+	let u: URL;
+	try {
+		u = new URL(raw);
+	} catch {
+		throw new ConfigError(name, `must be a URL, got "${raw}"`);
+	}
+	if (!schemes.includes(u.protocol.replace(/:$/, "")))
+		throw new ConfigError(name, `must use ${schemes.join(" or ")}, got "${u.protocol}"`);
+	return raw;
+}
+
+function size(env: Env, name: string, def: number): number {
+	const raw = str(env, name);
+	if (raw === undefined) return def;
+	const m = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw);
+	if (!m) throw new ConfigError(name, `must be a size such as 10mb, got "${raw}"`);
+	const mult = { b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? "b").toLowerCase() as "b" | "kb" | "mb"];
+	const n = Number(m[1]) * mult;
+	if (n < 1024) throw new ConfigError(name, `must be at least 1kb, got "${raw}"`);
+	return n;
+}
+
+function roles(env: Env): Role[] {
+	const raw = str(env, "SERVICES");
+	if (raw === undefined || raw === "all") return [...ROLES];
+	const list = raw.split(",").map(s => s.trim().toLowerCase()).filter(Boolean);
+	for (const r of list)
+		if (!(ROLES as readonly string[]).includes(r))
+			throw new ConfigError("SERVICES", `has unknown role "${r}" (roles: ${ROLES.join(", ")}, or all)`);
+	if (list.length === 0) throw new ConfigError("SERVICES", "must name at least one role");
+	return [...new Set(list)] as Role[];
+}
+
+const API_KEY_FILE = "api-key";
+
+/**
+ * With no API_KEY, a development key is generated once and kept in DATA_DIR, so a
+ * newcomer's `npm start` works and the key survives restarts.
+ */
+function apiKey(env: Env, dataDir: string, allowGenerate: boolean): { key: string; source: Config["apiKeySource"] } {
+	const fromEnv = str(env, "API_KEY");
+	if (fromEnv !== undefined) {
+		if (fromEnv.length < 16) throw new ConfigError("API_KEY", "must be at least 16 characters");
+		return { key: fromEnv, source: "env" };
+	}
+	const file = path.join(dataDir, API_KEY_FILE);
+	if (fs.existsSync(file)) {
+		const key = fs.readFileSync(file, "utf8").trim();
+		if (key.length >= 16) return { key, source: "file" };
+	}
+	if (!allowGenerate) throw new ConfigError("API_KEY", "is required (no key in DATA_DIR either)");
+	const key = crypto.randomBytes(24).toString("base64url");
+	fs.mkdirSync(dataDir, { recursive: true });
+	fs.writeFileSync(file, key + "\n", { mode: 0o600 });
+	return { key, source: "generated" };
+}
+
+export interface LoadOptions {
+	/** Generate a development API key when none is set (npm start). */
+	generateApiKey?: boolean;
+	cwd?: string;
+}
+
+export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Config {
+	const cwd = opts.cwd ?? process.cwd();
+	const dir = (name: string, def: string) => path.resolve(cwd, str(env, name) ?? def);
+	const dataDir = dir("DATA_DIR", "data");
+	const nodeEnv = oneOf(env, "NODE_ENV", "production", ["development", "production", "test"] as const);
+	const metricsRaw = str(env, "METRICS_PORT");
+	const metricsPort =
+		metricsRaw !== undefined && ["off", "false", "none"].includes(metricsRaw.toLowerCase())
+			? null
+			: int(env, "METRICS_PORT", 3030, 1, 65535);
+	const key = apiKey(env, dataDir, opts.generateApiKey ?? false);
+	const transporter = url(env, "TRANSPORTER", ["nats", "tcp", "redis", "amqp", "mqtt"]);
+
+	return {
+		nodeId: str(env, "NODE_ID") ?? `${os.hostname()}-${process.pid}`,
+		env: nodeEnv,
+		transporter,
+		roles: roles(env),
+		host: str(env, "HOST") ?? "127.0.0.1",
+		port: int(env, "PORT", 8000, 0, 65535),
+		metricsPort,
+		apiKey: key.key,
+		apiKeySource: key.source,
+		javaBackendUrl: url(env, "JAVA_BACKEND_URL", ["http", "https"]),
+		similarityThreshold: num(env, "SIMILARITY_THRESHOLD", 0.85, 0, 1),
+		scanInterval: int(env, "SCAN_INTERVAL", 5, 1, 3600),
+		maxSessions: int(env, "MAX_SESSIONS", 10, 1, 10000),
+		logLevel: oneOf(env, "LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace"] as const),
+		logFormat: oneOf(env, "LOG_FORMAT", nodeEnv === "development" ? "pretty" : "json", ["json", "pretty"] as const),
+		dataDir,
+		uploadsDir: dir("UPLOADS_DIR", path.join(dataDir, "uploads")),
+		modelsDir: dir("MODELS_DIR", "onnx-models"),
+		mongoUri: url(env, "MONGO_URI", ["mongodb", "mongodb+srv"]),
+		qdrantUrl: url(env, "QDRANT_URL", ["http", "https"]),
+		maxBodyBytes: size(env, "MAX_BODY_SIZE", 10 * 1024 * 1024),
+		requestTimeout: int(env, "REQUEST_TIMEOUT", 30000, 100, 600000)
+	};
+}
+
+let current: Config | null = null;
+
+/** The process-wide configuration; loaded lazily so tests can set their env first. */
+export function config(): Config {
+	if (!current) current = loadConfig();
+	return current;
+}
+
+/** Replace the process-wide configuration (tests, the start script). */
+export function setConfig(c: Config): Config {
+	current = c;
+	return c;
+}

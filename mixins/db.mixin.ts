@@ -1,0 +1,46 @@
+/**
+ * Document storage for a service: MongoDB through the mongoose model in models/ when
+ * MONGO_URI is set, else moleculer-db's NeDB adapter persisted in DATA_DIR/<collection>.db.
+ * Both sit behind moleculer-db's actions and adapter interface, and pass the same
+ * conformance suite (test/integration/documents.conformance.test.ts).
+ */
+import path from "node:path";
+import fs from "node:fs";
+import type { ServiceSchema } from "moleculer";
+import DbService from "moleculer-db";
+import MongooseAdapter from "moleculer-db-adapter-mongoose";
+import type { Config } from "../config";
+import { models, type Collection } from "../models";
+
+export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSchema> {
+	const def = models[collection];
+	if (cfg.mongoUri) {
+		return {
+			mixins: [DbService],
+			adapter: new MongooseAdapter(cfg.mongoUri, { serverSelectionTimeoutMS: 5000 }),
+			schema: def.schema,
+			modelName: def.modelName,
+			actions: { health: { visibility: "public", handler: healthHandler } }
+		} as Partial<ServiceSchema>;
+	}
+	fs.mkdirSync(cfg.dataDir, { recursive: true });
+	return {
+		mixins: [DbService],
+		adapter: new DbService.MemoryAdapter({ filename: path.join(cfg.dataDir, `${collection}.db`) }),
+		actions: { health: { visibility: "public", handler: healthHandler } },
+		started(this: any) {
+			// NeDB appends every change and compacts on load; compact hourly too, so a
+			// long-running node's file stays the size of its data.
+			this.compactionTimer = setInterval(() => this.adapter.db?.compactDatafile(), 3600_000).unref();
+		},
+		stopped(this: any) {
+			clearInterval(this.compactionTimer);
+		}
+	} as Partial<ServiceSchema>;
+}
+
+/** Reachability probe used by /health: a real count through the adapter. */
+async function healthHandler(this: any) {
+	await this.adapter.count({});
+	return { ok: true };
+}

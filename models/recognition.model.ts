@@ -1,0 +1,21 @@
+/** One face seen by a camera during a session: a recognised student, or an unknown face (userId null). */
+import { Schema } from "mongoose";
+
+export const modelName = "Recognition";
+export const schema = new Schema(
+	{
+		recognitionId: { type: String, required: true, unique: true },
+		slotId: { type: Number, required: true, index: true },
+		cameraId: { type: Number },
+		userId: { type: Number, default: null, index: true },
+		similarity: { type: Number },
+		cosine: { type: Number },
+		box: { type: [Number] },
+		recognizedAt: { type: Date, required: true },
+		delivery: { type: String, enum: ["none", "pending", "delivered", "failed"], default: "none", index: true },
+		attempts: { type: Number, default: 0 },
+		nextAttemptAt: { type: Date },
+		embeddingVersion: { type: String }
+	},
+	{ collection: "recognitions", versionKey: false, minimize: false }
+);

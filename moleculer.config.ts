@@ -1,0 +1,41 @@
+/**
+ * Broker options, all derived from the validated configuration in config/.
+ * `brokerOptions(cfg)` is what the start script, the REPL and the tests use.
+ */
+import type { BrokerOptions } from "moleculer";
+import type { Config } from "./config";
+import { jsonFormatter } from "./lib/log/json-formatter";
+
+export function brokerOptions(cfg: Config): BrokerOptions {
+	return {
+		namespace: "rollcall",
+		nodeID: cfg.nodeId,
+		transporter: (cfg.transporter ?? undefined) as BrokerOptions["transporter"],
+		// JSON mangles Buffers (frames, images); CBOR carries them as bytes.
+		serializer: "CBOR",
+		requestTimeout: cfg.requestTimeout,
+		retryPolicy: { enabled: false },
+		heartbeatInterval: 2,
+		heartbeatTimeout: 6,
+		registry: { strategy: "RoundRobin", preferLocal: true },
+		contextParamsCloning: false,
+		logger: {
+			type: "Console",
+			options: {
+				level: cfg.logLevel,
+				colors: cfg.logFormat === "pretty",
+				moduleColors: cfg.logFormat === "pretty",
+				formatter: cfg.logFormat === "pretty" ? "short" : jsonFormatter,
+				objectPrinter: cfg.logFormat === "pretty" ? undefined : (o: unknown) => JSON.stringify(o)
+			}
+		},
+		metrics:
+			cfg.metricsPort === null
+				? { enabled: false }
+				: {
+						enabled: true,
+						reporter: [{ type: "Prometheus", options: { host: cfg.host, port: cfg.metricsPort, path: "/metrics" } }]
+					},
+		tracing: { enabled: false }
+	};
+}

@@ -1,0 +1,49 @@
+/**
+ * `npm start`: one Rollcall node. With no environment at all it runs every service in one
+ * process on embedded stores at http://127.0.0.1:8000; TRANSPORTER and SERVICES make it a
+ * cluster node with a role.
+ */
+import { ConfigError, loadConfig, type Config } from "../config";
+import { redactUrl } from "../lib/url";
+import { createNode } from "../services";
+
+export async function main(opts: { repl?: boolean } = {}): Promise<void> {
+	let cfg: Config;
+	try {
+		cfg = loadConfig(process.env, { generateApiKey: true });
+	} catch (err) {
+		if (err instanceof ConfigError) {
+			process.stderr.write(`${err.message}\n`);
+			process.exit(2);
+		}
+		throw err;
+	}
+	if (opts.repl && cfg.transporter) cfg = { ...cfg, roles: [], metricsPort: null, nodeId: `repl-${process.pid}` };
+	const broker = createNode(cfg);
+	if (cfg.apiKeySource === "generated")
+		broker.logger.warn(`Development API key generated and kept in ${cfg.dataDir}/api-key (set API_KEY in production): ${cfg.apiKey}`);
+	else if (cfg.apiKeySource === "file") broker.logger.info(`Using the development API key kept in ${cfg.dataDir}/api-key`);
+	broker.logger.info("Rollcall node starting", { nodeID: cfg.nodeId, roles: cfg.roles, transporter: cfg.transporter ? redactUrl(cfg.transporter) : "none (one process)" });
+
+	let stopping = false;
+	const stop = async (signal: string) => {
+		if (stopping) return;
+		stopping = true;
+		broker.logger.info("Stopping", { signal });
+		await broker.stop().catch(err => broker.logger.error("Stop failed", err));
+		process.exit(0);
+	};
+	process.on("SIGTERM", () => void stop("SIGTERM"));
+	process.on("SIGINT", () => void stop("SIGINT"));
+
+	try {
+		await broker.start();
+	} catch (err) {
+		broker.logger.fatal("Start-up failed", err);
+		await broker.stop().catch(() => undefined);
+		process.exit(1);
+	}
+	if (opts.repl) broker.repl();
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,15 @@
+/** Attendance documents (storage role): one per (session, student) with first and last sighting. */
+import type { ServiceSchema } from "moleculer";
+import type { Config } from "../config";
+import { DbMixin } from "../mixins/db.mixin";
+
+export default function attendanceService(cfg: Config): ServiceSchema {
+	return {
+		name: "attendance",
+		mixins: [DbMixin("attendance", cfg)],
+		settings: {
+			fields: ["_id", "slotId", "userId", "rollNumber", "fullName", "recognitionId", "firstSeenAt", "lastSeenAt", "sightings", "bestSimilarity"],
+			maxLimit: 10000
+		}
+	} as ServiceSchema;
+}
