@@ -8,7 +8,7 @@ import { jsonFormatter } from "./lib/log/json-formatter";
 
 export function brokerOptions(cfg: Config): BrokerOptions {
 	return {
-		namespace: "rollcall",
+		namespace: cfg.namespace,
 		nodeID: cfg.nodeId,
 		transporter: (cfg.transporter ?? undefined) as BrokerOptions["transporter"],
 		// JSON mangles Buffers (frames, images); CBOR carries them as bytes.

@@ -13,6 +13,8 @@ export type Role = (typeof ROLES)[number];
 
 export interface Config {
 	nodeId: string;
+	/** Moleculer namespace: nodes only see nodes of the same namespace on a transporter. */
+	namespace: string;
 	env: "development" | "production" | "test";
 	/** Moleculer transporter; null runs everything in one process. */
 	transporter: string | null;
@@ -99,6 +101,13 @@ function url(env: Env, name: string, schemes: string[]): string | null {
 	return raw;
 }
 
+function name(env: Env, variable: string, def: string): string {
+	const raw = str(env, variable);
+	if (raw === undefined) return def;
+	if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new ConfigError(variable, `must be letters, digits, - or _ (at most 64), got "${raw}"`);
+	return raw;
+}
+
 function size(env: Env, name: string, def: number): number {
 	const raw = str(env, name);
 	if (raw === undefined) return def;
@@ -166,6 +175,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 
 	return {
 		nodeId: str(env, "NODE_ID") ?? `${os.hostname()}-${process.pid}`,
+		namespace: name(env, "NAMESPACE", "rollcall"),
 		env: nodeEnv,
 		transporter,
 		roles: roles(env),

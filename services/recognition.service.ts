@@ -12,7 +12,7 @@ export default function recognitionService(_cfg: Config): ServiceSchema {
 			/** Sessions that are running now, across the cluster. */
 			sessions: {
 				message: "Active sessions retrieved successfully",
-				async handler(ctx: Context) {
+				async handler(this: { broker: { nodeID: string } }, ctx: Context) {
 					const docs = await ctx.call<Array<Record<string, any>>>("sessions.active");
 					return docs.map(d => ({
 						slotId: d.slotId,
@@ -21,7 +21,7 @@ export default function recognitionService(_cfg: Config): ServiceSchema {
 						totalStudents: Array.isArray(d.students) ? d.students.length : 0,
 						totalCameras: Array.isArray(d.cameras) ? d.cameras.length : 0,
 						startedAt: d.startedAt,
-						servedBy: ctx.nodeID
+						servedBy: this.broker.nodeID
 					}));
 				}
 			}

@@ -19,6 +19,23 @@ interface LogRecord {
 	vector?: Uint8Array;
 }
 
+/** Dot product of q with data[off..off+d); four accumulators let V8 pipeline the adds. */
+function dot(q: Float32Array, data: Float32Array, off: number, d: number): number {
+	let s0 = 0,
+		s1 = 0,
+		s2 = 0,
+		s3 = 0;
+	let j = 0;
+	for (; j + 3 < d; j += 4) {
+		s0 += q[j] * data[off + j];
+		s1 += q[j + 1] * data[off + j + 1];
+		s2 += q[j + 2] * data[off + j + 2];
+		s3 += q[j + 3] * data[off + j + 3];
+	}
+	for (; j < d; j++) s0 += q[j] * data[off + j];
+	return s0 + s1 + s2 + s3;
+}
+
 export interface EmbeddedVectorStoreOptions {
 	file: string;
 	dimension: number;
@@ -69,9 +86,7 @@ export class EmbeddedVectorStore implements VectorStore {
 		const topIdx: number[] = [];
 		for (let i = 0, n = this.ids.length; i < n; i++) {
 			if (opts.filter && !matches(this.payloads[i], opts.filter)) continue;
-			let s = 0;
-			const off = i * d;
-			for (let j = 0; j < d; j++) s += q[j] * data[off + j];
+			const s = dot(q, data, i * d, d);
 			if (s < minScore) continue;
 			if (topScore.length === limit && s <= topScore[limit - 1]) continue;
 			let k = topScore.length === limit ? limit - 1 : topScore.length;

@@ -1,0 +1,12 @@
+# One image for every Rollcall role; the role is chosen at run time with SERVICES.
+FROM node:22-slim
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data MODELS_DIR=/app/onnx-models
+COPY package.json package-lock.json .npmrc ./
+COPY scripts ./scripts
+COPY config ./config
+# postinstall fetches the ONNX models from the npm registry and checks their SHA-256.
+RUN npm ci --omit=dev && npm cache clean --force
+COPY . .
+EXPOSE 8000 3030
+CMD ["node", "--import", "tsx", "scripts/start.ts"]

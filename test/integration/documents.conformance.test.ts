@@ -1,0 +1,75 @@
+/**
+ * Conformance of the document store behind the db mixin: the same suite runs against
+ * moleculer-db's NeDB adapter (always) and real MongoDB (when MONGO_URI is set).
+ */
+import { startNode, tempDir, type TestNode } from "../support/node";
+
+const backends: { name: string; env: Record<string, string> }[] = [{ name: "embedded NeDB", env: {} }];
+if (process.env.MONGO_URI) backends.push({ name: "MongoDB", env: { MONGO_URI: process.env.MONGO_URI } });
+else test.skip("MongoDB conformance: MONGO_URI is not set, no MongoDB server to run against", () => undefined);
+
+describe.each(backends)("document store: $name", ({ env }) => {
+	let node: TestNode;
+	const dataDir = tempDir();
+	const start = async () => (node = await startNode({ SERVICES: "storage", DATA_DIR: dataDir, ...env }));
+	beforeAll(start);
+	afterAll(() => node?.stop());
+	const call = <T = any>(action: string, params: object = {}) => node.broker.call<T, object>(action, params);
+
+	const slotId = Math.floor(Math.random() * 1e9);
+
+	it("creates, reads, queries, counts, updates and removes session documents", async () => {
+		const created = await call("sessions.create", { slotId, roomId: 3, status: "active", students: [{ userId: 201 }], cameras: [{ id: 1 }], config: { similarityThreshold: 0.85 }, startedAt: new Date() });
+		expect(created._id).toBeDefined();
+		expect(created.slotId).toBe(slotId);
+		const got = await call("sessions.get", { id: created._id });
+		expect(got).toEqual(expect.objectContaining({ slotId, roomId: 3, status: "active", students: [{ userId: 201 }] }));
+		const found = await call<any[]>("sessions.find", { query: { slotId } });
+		expect(found).toHaveLength(1);
+		expect(await call("sessions.count", { query: { slotId, status: "active" } })).toBe(1);
+		const active = await call<any[]>("sessions.active");
+		expect(active.map(s => s.slotId)).toContain(slotId);
+		const updated = await call("sessions.update", { id: created._id, status: "stopped", stoppedAt: new Date() });
+		expect(updated.status).toBe("stopped");
+		expect(await call("sessions.count", { query: { slotId, status: "active" } })).toBe(0);
+		await call("sessions.remove", { id: created._id });
+		expect(await call("sessions.count", { query: { slotId } })).toBe(0);
+	});
+
+	it("pages through recognitions with sort and limit", async () => {
+		const base = Date.now();
+		await call("recognitions.insert", {
+			entities: Array.from({ length: 25 }, (_, i) => ({ recognitionId: `${slotId}-${i}`, slotId, cameraId: 1, userId: i % 2 ? 200 + i : null, similarity: i / 25, recognizedAt: new Date(base + i * 1000), delivery: i % 2 ? "pending" : "none" }))
+		});
+		const page = await call("recognitions.list", { query: { slotId }, page: 2, pageSize: 10, sort: "-similarity" });
+		expect(page.total).toBe(25);
+		expect(page.totalPages).toBe(3);
+		expect(page.rows).toHaveLength(10);
+		expect(page.rows[0].similarity).toBeCloseTo(14 / 25);
+		expect(await call("recognitions.count", { query: { slotId, delivery: "pending" } })).toBe(12);
+		const unknown = await call<any[]>("recognitions.find", { query: { slotId, userId: null }, limit: 100 });
+		expect(unknown).toHaveLength(13);
+	});
+
+	it("records audit entries with a time and an actor", async () => {
+		const entry = await call("audit.record", { action: "session.started", slotId, details: { cameras: 2 } });
+		expect(entry).toEqual(expect.objectContaining({ action: "session.started", slotId, details: { cameras: 2 }, actor: expect.any(String) }));
+		expect(new Date(entry.at).getTime()).toBeGreaterThan(Date.now() - 60_000);
+	});
+
+	it("keeps attendance and cameras", async () => {
+		await call("attendance.create", { slotId, userId: 201, sightings: 1, firstSeenAt: new Date(), lastSeenAt: new Date() });
+		expect(await call("attendance.count", { query: { slotId } })).toBe(1);
+		await call("cameras.create", { cameraId: slotId % 30000, name: "A101", rtspUrl: "rtsp://10.0.0.9/s", roomId: 1 });
+		expect((await call("cameras.resolve", { cameraId: slotId % 30000 })).rtspUrl).toBe("rtsp://10.0.0.9/s");
+	});
+
+	it("loses nothing across a restart", async () => {
+		await node.stop();
+		await start();
+		expect(await call("recognitions.count", { query: { slotId } })).toBe(25);
+		expect(await call("attendance.count", { query: { slotId } })).toBe(1);
+		expect(await call("audit.count", { query: { slotId } })).toBe(1);
+		expect(await call("cameras.resolve", { cameraId: slotId % 30000 })).not.toBeNull();
+	});
+});
