@@ -20,8 +20,10 @@ export class VideoSourceError extends Error {
 
 /** Turn an FFmpeg open error into a short, credential-free reason. */
 export function describeOpenError(err: unknown): string {
-	const msg = err instanceof Error ? err.message : String(err);
+	// node-av's errors may come from another realm (Jest), so no instanceof Error here.
+	const raw = (err as { message?: unknown })?.message;
+	const msg = typeof raw === "string" ? raw : String(err);
 	// node-av prefixes "Failed to open input: "; the rest is FFmpeg's av_err2str.
-	const reason = msg.replace(/^Failed to open input:\s*/i, "").replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, "<url>");
+	const reason = msg.replace(/^(FFmpegError:\s*)?Failed to open input:\s*/i, "").replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, "<url>");
 	return reason.length > 200 ? reason.slice(0, 200) : reason;
 }
