@@ -4,7 +4,7 @@
   rtsp-server.py serve --port P [--live /live=WxH@FPS[:KEYINT]] [--file /clip=PATH.mp4]
       Mounts a live test source (videotestsrc -> x264) and/or an H.264 MP4 file.
       Prints "READY <port>" once listening.
-  rtsp-server.py encode --out PATH --width W --height H --fps F --seconds S [--keyint K] [--bitrate KBPS]
+  rtsp-server.py encode --out PATH --width W --height H --fps F --seconds S [--keyint K] [--bitrate KBPS] [--preset P]
       Writes an H.264 test clip (MP4, MKV or AVI by extension) and exits.
 
 Run with the system /usr/bin/python3 (a pyenv python has no `gi`).
@@ -25,7 +25,8 @@ SOURCE = (
     "! video/x-raw,width={w},height={h},framerate={fps}/1 "
     "! timeoverlay font-desc=\"Sans 48\" "
 )
-X264 = "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} bitrate={bitrate} "
+# No B-frames (tune=zerolatency), as IP cameras stream.
+X264 = "x264enc tune=zerolatency speed-preset={preset} key-int-max={keyint} bitrate={bitrate} "
 
 
 def parse_live(spec):
@@ -45,7 +46,7 @@ def serve(args):
         mount, w, h, fps, keyint = parse_live(spec)
         factory = GstRtspServer.RTSPMediaFactory()
         launch = "( " + SOURCE.format(live="is-live=true", w=w, h=h, fps=fps)
-        launch += "! " + X264.format(keyint=keyint, bitrate=args.bitrate) + "! rtph264pay name=pay0 pt=96 config-interval=1 )"
+        launch += "! " + X264.format(preset="ultrafast", keyint=keyint, bitrate=args.bitrate) + "! rtph264pay name=pay0 pt=96 config-interval=1 )"
         factory.set_launch(launch)
         # One encoder for every client, as a camera has.
         factory.set_shared(True)
@@ -71,7 +72,7 @@ def encode(args):
     mux = {"mp4": "mp4mux", "mov": "qtmux", "mkv": "matroskamux", "avi": "avimux"}[args.out.rsplit(".", 1)[-1].lower()]
     frames = args.seconds * args.fps
     launch = SOURCE.format(live="num-buffers=%d" % frames, w=args.width, h=args.height, fps=args.fps)
-    launch += "! " + X264.format(keyint=args.keyint or args.fps, bitrate=args.bitrate)
+    launch += "! " + X264.format(preset=args.preset, keyint=args.keyint or args.fps, bitrate=args.bitrate)
     launch += "! h264parse ! %s ! filesink location=\"%s\"" % (mux, args.out)
     pipeline = Gst.parse_launch(launch)
     pipeline.set_state(Gst.State.PLAYING)
@@ -101,6 +102,7 @@ def main():
     e.add_argument("--seconds", type=int, default=4)
     e.add_argument("--keyint", type=int, default=0)
     e.add_argument("--bitrate", type=int, default=1000)
+    e.add_argument("--preset", default="ultrafast", help="x264 speed preset (veryfast: CABAC and deblocking, like a camera)")
     args = p.parse_args()
     serve(args) if args.cmd == "serve" else encode(args)
 

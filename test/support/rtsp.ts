@@ -157,11 +157,11 @@ export async function startRtspServer(opts: RtspServerOptions): Promise<RtspServ
 }
 
 /** Encode an H.264 test clip with GStreamer (MP4, MOV, MKV or AVI by the file's extension). */
-export function encodeClip(out: string, clip: { width?: number; height?: number; fps?: number; seconds?: number; keyint?: number; bitrate?: number } = {}): void {
+export function encodeClip(out: string, clip: { width?: number; height?: number; fps?: number; seconds?: number; keyint?: number; bitrate?: number; preset?: string } = {}): void {
 	const reason = rtspServerMissing();
 	if (reason) throw new Error(reason);
 	const args = [SCRIPT, "encode", "--out", out];
-	for (const k of ["width", "height", "fps", "seconds", "keyint", "bitrate"] as const) if (clip[k] !== undefined) args.push(`--${k}`, String(clip[k]));
+	for (const k of ["width", "height", "fps", "seconds", "keyint", "bitrate", "preset"] as const) if (clip[k] !== undefined) args.push(`--${k}`, String(clip[k]));
 	const r = spawnSync(PYTHON, args, { encoding: "utf8", timeout: 300_000 });
 	if (r.status !== 0) throw new Error(`encoding ${out} failed: ${r.stderr || r.error?.message}`);
 }
