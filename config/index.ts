@@ -42,6 +42,22 @@ export interface Config {
 	maxBodyBytes: number;
 	/** Timeout for a broker call, ms. */
 	requestTimeout: number;
+	/** Cameras: give up opening a stream after this long, ms (spec: 10 s). */
+	cameraConnectTimeout: number;
+	/** Cameras: a stream that sends nothing for this long is disconnected, ms. */
+	cameraReadTimeout: number;
+	/** RTSP transport for cameras. */
+	rtspTransport: "tcp" | "udp";
+	/** Path on JAVA_BACKEND_URL where a camera is looked up; `{id}` is the camera id. */
+	cameraLookupPath: string;
+	/** Timeout of that lookup, ms. */
+	cameraLookupTimeout: number;
+	/** Where capture-frame saves previews (served at /api/v1/files/:name). */
+	previewsDir: string;
+	/** Previews older than this are deleted, seconds. */
+	previewMaxAge: number;
+	/** At most this many previews are kept (newest first). */
+	previewMaxFiles: number;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +146,13 @@ function roles(env: Env): Role[] {
 	return [...new Set(list)] as Role[];
 }
 
+function lookupPath(env: Env): string {
+	const raw = str(env, "CAMERA_LOOKUP_PATH") ?? "/api/v1/cameras/{id}";
+	if (!raw.startsWith("/") || !raw.includes("{id}") || /\s|\/\/|\.\./.test(raw))
+		throw new ConfigError("CAMERA_LOOKUP_PATH", `must be an absolute path containing {id}, got "${raw}"`);
+	return raw;
+}
+
 const API_KEY_FILE = "api-key";
 
 /**
@@ -196,7 +219,15 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		mongoUri: url(env, "MONGO_URI", ["mongodb", "mongodb+srv"]),
 		qdrantUrl: url(env, "QDRANT_URL", ["http", "https"]),
 		maxBodyBytes: size(env, "MAX_BODY_SIZE", 10 * 1024 * 1024),
-		requestTimeout: int(env, "REQUEST_TIMEOUT", 30000, 100, 600000)
+		requestTimeout: int(env, "REQUEST_TIMEOUT", 30000, 100, 600000),
+		cameraConnectTimeout: int(env, "CAMERA_CONNECT_TIMEOUT", 10000, 100, 120000),
+		cameraReadTimeout: int(env, "CAMERA_READ_TIMEOUT", 10000, 100, 120000),
+		rtspTransport: oneOf(env, "RTSP_TRANSPORT", "tcp", ["tcp", "udp"] as const),
+		cameraLookupPath: lookupPath(env),
+		cameraLookupTimeout: int(env, "CAMERA_LOOKUP_TIMEOUT", 3000, 100, 60000),
+		previewsDir: dir("PREVIEWS_DIR", path.join(dataDir, "previews")),
+		previewMaxAge: int(env, "PREVIEW_MAX_AGE", 3600, 1, 30 * 24 * 3600),
+		previewMaxFiles: int(env, "PREVIEW_MAX_FILES", 200, 1, 100000)
 	};
 }
 

@@ -107,6 +107,10 @@ export default function apiService(cfg: Config): ServiceSchema {
 					bodyParsers: { json: { limit: cfg.maxBodyBytes, strict: true }, urlencoded: false },
 					aliases: {
 						"GET recognition/sessions": "recognition.sessions",
+						// Before "cameras/:id", so these are not taken for ids.
+						"GET cameras/test-connection": "streams.testConnection",
+						"GET cameras/capture-frame": "streams.captureFrame",
+						"GET files/:name": "streams.file",
 						"GET cameras": "cameras.list",
 						"GET cameras/:id": "cameras.get",
 						"POST cameras": "cameras.create",

@@ -13,13 +13,14 @@ import embeddingsService from "./embeddings.service";
 import recognitionService from "./recognition.service";
 import recognitionsService from "./recognitions.service";
 import sessionsService from "./sessions.service";
+import streamsService from "./streams.service";
 
 type Factory = (cfg: Config) => ServiceSchema;
 
 export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 	storage: [sessionsService, recognitionsService, attendanceService, auditService, camerasService, embeddingsService],
 	inference: [],
-	actors: [recognitionService],
+	actors: [recognitionService, streamsService],
 	gateway: [apiService]
 };
 

@@ -1,6 +1,7 @@
 /**
  * Jest runs each test file in its own realm, and onnxruntime-node then rejects typed
  * arrays made there ("must be type of Float32Array"). Share the host's constructors.
+ * Also hands node-av (ESM-only) to lib/video/av.ts.
  */
 const { TestEnvironment } = require("jest-environment-node");
 
@@ -11,6 +12,9 @@ class RollcallEnvironment extends TestEnvironment {
 		super(config, context);
 		for (const name of SHARED) this.global[name] = globalThis[name];
 		this.global.Buffer = Buffer;
+		// node-av is ESM-only: Jest's registry cannot require it, Node 22's own require can
+		// (lib/video/av.ts takes it from here under Jest). Loaded on first use only.
+		Object.defineProperty(this.global, "__nodeAv", { get: () => require("node-av"), configurable: true });
 	}
 }
 

@@ -1,0 +1,184 @@
+/**
+ * Camera streams (actors role: the nodes that connect to cameras). FUACS spec sections 5
+ * and 6: test-connection and capture-frame, and the preview files capture-frame saves.
+ * Thin: opening, decoding and timing live in lib/video.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { Context, ServiceSchema } from "moleculer";
+import sharp from "sharp";
+import type { Config } from "../config";
+import { lookupCameraAt, type CameraRecord } from "../lib/camera-lookup";
+import { badRequest, notFound, serverError } from "../lib/errors";
+import { isoSeconds } from "../lib/time";
+import { redactUrl } from "../lib/url";
+import { VideoSourceError } from "../lib/video/errors";
+import { grabFrames, type FrameSourceOptions } from "../lib/video/frame-source";
+import { expiredPreviews, isPreviewName, previewName } from "../lib/video/previews";
+import { resolveUrl } from "../lib/video/source";
+import { streamStability } from "../lib/video/stability";
+
+/** test-connection captures this many frames (spec). */
+const TEST_FRAMES = 10;
+const JPEG_QUALITY = 85;
+
+type Meta = { $message?: string; $responseType?: string; $responseHeaders?: Record<string, string> };
+
+/** A camera URL from a caller: required, and rtsp/rtsps/http/https only. */
+function checkedUrl(raw: unknown, requiredCode: string, requiredMessage: string): string {
+	if (typeof raw !== "string" || raw.trim() === "") throw badRequest(requiredCode, requiredMessage);
+	try {
+		return resolveUrl(raw.trim()).input;
+	} catch (err) {
+		if (err instanceof VideoSourceError) throw badRequest("INVALID_CAMERA_URL", `Camera URL must be an rtsp, rtsps, http or https URL: ${redactUrl(raw).slice(0, 200)}`);
+		throw err;
+	}
+}
+
+export default function streamsService(cfg: Config): ServiceSchema {
+	const sourceOptions: FrameSourceOptions = {
+		connectTimeoutMs: cfg.cameraConnectTimeout,
+		readTimeoutMs: cfg.cameraReadTimeout,
+		transport: cfg.rtspTransport
+	};
+
+	return {
+		name: "streams",
+		actions: {
+			testConnection: {
+				message: "Camera connection successful",
+				params: { rtspUrl: { type: "string", optional: true } },
+				async handler(this: any, ctx: Context<{ rtspUrl?: string }, Meta>) {
+					const url = checkedUrl(ctx.params.rtspUrl, "RTSP_URL_REQUIRED", "RTSP URL is required");
+					const shown = redactUrl(url);
+					try {
+						// Tiny output frames: only timing and the source size matter here.
+						const grab = await grabFrames({ url }, TEST_FRAMES, { ...sourceOptions, width: 64 });
+						const first = grab.frames[0];
+						const intervals = grab.arrivalsMs.slice(1).map((t, i) => t - grab.arrivalsMs[i]);
+						return {
+							rtspUrl: shown,
+							connected: true,
+							frameRate: grab.frameRate === null ? null : Math.round(grab.frameRate * 100) / 100,
+							resolution: { width: first.sourceWidth, height: first.sourceHeight },
+							latency: grab.latencyMs,
+							stability: streamStability(intervals),
+							testedAt: isoSeconds()
+						};
+					} catch (err) {
+						if (!(err instanceof VideoSourceError)) throw err;
+						this.logger.info("Camera connection test failed", { rtspUrl: shown, code: err.code, error: err.message });
+						ctx.meta.$message = "Camera connection failed";
+						return { rtspUrl: shown, connected: false, error: err.message, testedAt: isoSeconds() };
+					}
+				}
+			},
+
+			captureFrame: {
+				message: "Frame captured successfully",
+				params: {
+					cameraId: { type: "number", optional: true, convert: true, integer: true },
+					rtspUrl: { type: "string", optional: true },
+					format: { type: "string", optional: true }
+				},
+				async handler(this: any, ctx: Context<{ cameraId?: number; rtspUrl?: string; format?: string }, Meta>) {
+					const { cameraId } = ctx.params;
+					const format = ctx.params.format ?? "base64";
+					if (cameraId === undefined && !ctx.params.rtspUrl?.trim())
+						throw badRequest("CAMERA_ID_OR_RTSP_URL_REQUIRED", "Either cameraId or rtspUrl is required");
+					if (format !== "base64" && format !== "file") throw badRequest("INVALID_FORMAT", "Format must be base64 or file");
+					let url: string;
+					if (cameraId !== undefined) {
+						const camera: CameraRecord | null = await this.findCamera(ctx, cameraId);
+						if (!camera) throw notFound("CAMERA_NOT_FOUND", `Camera not found: ${cameraId}`);
+						url = checkedUrl(camera.rtspUrl, "CAMERA_NOT_FOUND", `Camera not found: ${cameraId}`);
+					} else url = checkedUrl(ctx.params.rtspUrl, "CAMERA_ID_OR_RTSP_URL_REQUIRED", "Either cameraId or rtspUrl is required");
+					const shown = redactUrl(url);
+
+					let jpeg: Buffer;
+					let resolution: { width: number; height: number };
+					try {
+						const grab = await grabFrames({ url }, 1, sourceOptions);
+						const frame = grab.frames[0];
+						resolution = { width: frame.sourceWidth, height: frame.sourceHeight };
+						jpeg = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).jpeg({ quality: JPEG_QUALITY }).toBuffer();
+					} catch (err) {
+						const reason = err instanceof VideoSourceError ? err.message : "could not encode the frame";
+						this.logger.warn("Frame capture failed", { cameraId, rtspUrl: shown, error: reason });
+						throw serverError("FRAME_CAPTURE_FAILED", `Failed to capture frame: ${reason}`);
+					}
+					const capturedAt = isoSeconds();
+					const base = { ...(cameraId !== undefined ? { cameraId } : {}), rtspUrl: shown, format };
+					if (format === "base64") return { ...base, image: `data:image/jpeg;base64,${jpeg.toString("base64")}`, resolution, capturedAt };
+
+					const name = previewName();
+					const filePath = path.join(cfg.previewsDir, name);
+					await fs.promises.mkdir(cfg.previewsDir, { recursive: true });
+					await fs.promises.writeFile(filePath, jpeg, { mode: 0o640 });
+					await this.cleanPreviews();
+					return { ...base, filePath, fileUrl: `/api/v1/files/${name}`, resolution, capturedAt };
+				}
+			},
+
+			/** GET /api/v1/files/:name: a saved preview, by name only. */
+			file: {
+				params: { name: { type: "string" } },
+				async handler(this: any, ctx: Context<{ name: string }, Meta>) {
+					const { name } = ctx.params;
+					if (!isPreviewName(name)) throw badRequest("INVALID_FILE_NAME", "Invalid file name");
+					let data: Buffer;
+					try {
+						data = await fs.promises.readFile(path.join(cfg.previewsDir, name));
+					} catch {
+						throw notFound("FILE_NOT_FOUND", `File not found: ${name}`);
+					}
+					ctx.meta.$responseType = "image/jpeg";
+					ctx.meta.$responseHeaders = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
+					return data;
+				}
+			}
+		},
+		methods: {
+			/** Rollcall's registry first, then the Java backend; null when neither knows the camera. */
+			async findCamera(this: any, ctx: Context, cameraId: number): Promise<CameraRecord | null> {
+				try {
+					const own = await ctx.call<CameraRecord | null, { cameraId: number }>("cameras.resolve", { cameraId }, { timeout: 5000 });
+					if (own) return own;
+				} catch (err) {
+					this.logger.warn("Camera registry unavailable", { cameraId, error: (err as Error).message });
+				}
+				if (!cfg.javaBackendUrl) return null;
+				try {
+					return await lookupCameraAt(cfg.javaBackendUrl, cfg.cameraLookupPath, cameraId, cfg.cameraLookupTimeout);
+				} catch (err) {
+					this.logger.warn("Camera lookup at the Java backend failed", { cameraId, error: (err as Error).message });
+					return null;
+				}
+			},
+
+			/** Delete previews past their age or count; never anything else in the folder. */
+			async cleanPreviews(this: any) {
+				let names: string[];
+				try {
+					names = await fs.promises.readdir(cfg.previewsDir);
+				} catch {
+					return;
+				}
+				const files = [];
+				for (const name of names) {
+					if (!isPreviewName(name)) continue;
+					try {
+						files.push({ name, mtimeMs: (await fs.promises.stat(path.join(cfg.previewsDir, name))).mtimeMs });
+					} catch {
+						/* removed meanwhile */
+					}
+				}
+				const expired = expiredPreviews(files, Date.now(), { maxAgeMs: cfg.previewMaxAge * 1000, maxFiles: cfg.previewMaxFiles });
+				await Promise.all(expired.map(name => fs.promises.rm(path.join(cfg.previewsDir, name), { force: true })));
+			}
+		},
+		async started(this: any) {
+			await this.cleanPreviews();
+		}
+	} as ServiceSchema;
+}
