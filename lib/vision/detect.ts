@@ -16,9 +16,20 @@ export interface Detection {
 export const DETECT_THRESHOLD = 0.7;
 export const NMS_IOU = 0.3;
 
-/** The detector input tensor: `image` stretched to inW x inH, RGB, (x-127)/128, CHW. */
-export function detectorInput(image: RgbImage, inW: number, inH: number, out = new Float32Array(3 * inW * inH)): Float32Array {
-	sampleToTensor(image, rectAffine(0, 0, image.width, image.height, inW, inH), inW, inH, out, 0, { channels: "rgb", mean: 127, scale: 1 / 128 });
+/** The part of the image (x, y, w, h) the detector sees; may reach outside it (black padding). */
+export type Rect = [number, number, number, number];
+
+export const wholeImage = (image: RgbImage): Rect => [0, 0, image.width, image.height];
+
+/**
+ * The image with a black margin of `pad` times its size on every side: a face that fills
+ * or overflows a tight crop is found once it has some context around it.
+ */
+export const paddedImage = (image: RgbImage, pad = 0.25): Rect => [-pad * image.width, -pad * image.height, image.width * (1 + 2 * pad), image.height * (1 + 2 * pad)];
+
+/** The detector input tensor: `rect` of the image stretched to inW x inH, RGB, (x-127)/128, CHW. */
+export function detectorInput(image: RgbImage, inW: number, inH: number, rect: Rect = wholeImage(image), out = new Float32Array(3 * inW * inH)): Float32Array {
+	sampleToTensor(image, rectAffine(rect[0], rect[1], rect[2], rect[3], inW, inH), inW, inH, out, 0, { channels: "rgb", mean: 127, scale: 1 / 128 });
 	return out;
 }
 
@@ -40,19 +51,20 @@ export function nms(dets: Detection[], iouThreshold = NMS_IOU): Detection[] {
 }
 
 /**
- * Turn UltraFace outputs (scores [N,2], boxes [N,4] normalised) into detections in the
- * pixels of a width x height image, clipped to it.
+ * Turn UltraFace outputs (scores [N,2], boxes [N,4] normalised to the detector's view
+ * `rect`) into detections in image pixels, clipped to the width x height image.
  */
-export function decodeDetections(scores: Float32Array, boxes: Float32Array, width: number, height: number, threshold = DETECT_THRESHOLD, iouThreshold = NMS_IOU): Detection[] {
+export function decodeDetections(scores: Float32Array, boxes: Float32Array, rect: Rect, width: number, height: number, threshold = DETECT_THRESHOLD, iouThreshold = NMS_IOU): Detection[] {
 	const n = scores.length / 2;
+	const [rx, ry, rw, rh] = rect;
 	const cands: Detection[] = [];
 	for (let i = 0; i < n; i++) {
 		const s = scores[i * 2 + 1];
 		if (s < threshold) continue;
-		const x1 = Math.max(0, boxes[i * 4] * width);
-		const y1 = Math.max(0, boxes[i * 4 + 1] * height);
-		const x2 = Math.min(width, boxes[i * 4 + 2] * width);
-		const y2 = Math.min(height, boxes[i * 4 + 3] * height);
+		const x1 = Math.max(0, rx + boxes[i * 4] * rw);
+		const y1 = Math.max(0, ry + boxes[i * 4 + 1] * rh);
+		const x2 = Math.min(width, rx + boxes[i * 4 + 2] * rw);
+		const y2 = Math.min(height, ry + boxes[i * 4 + 3] * rh);
 		if (x2 - x1 < 1 || y2 - y1 < 1) continue;
 		cands.push({ box: [x1, y1, x2, y2], score: s });
 	}

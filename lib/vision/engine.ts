@@ -8,7 +8,7 @@ import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { ALIGNED_SIZE, alignedInput } from "./align";
 import { decodeImage } from "./decode";
-import { decodeDetections, detectorInput, type Box, type Detection } from "./detect";
+import { decodeDetections, detectorInput, paddedImage, wholeImage, type Box, type Detection, type Rect } from "./detect";
 import { flipTensor, ImageError, rectAffine, rgbFrame, sampleToTensor, type RgbImage } from "./image";
 import { decodeLandmarks, eyeSquares, fivePoints, LANDMARK_SIZE, landmarkInput, type Point } from "./landmarks";
 import { verifyModels, type ModelEntry, type ModelManifest, type ModelRole } from "./manifest";
@@ -140,9 +140,9 @@ export class VisionEngine {
 		return this.sessions[role]!.entry.input.shape;
 	}
 
-	private detectorTensor(img: RgbImage): Float32Array {
+	private detectorTensor(img: RgbImage, rect: Rect = wholeImage(img)): Float32Array {
 		const [, , h, w] = this.shape("detector");
-		return detectorInput(img, w, h);
+		return detectorInput(img, w, h, rect);
 	}
 
 	/** Run `role` on `n` stacked inputs; returns each output by name. */
@@ -233,12 +233,18 @@ export class VisionEngine {
 		return face as Face & { embedding: number[]; embeddingVersion: number };
 	}
 
+	/** Faces in the whole image; if none, once more with a margin around it (tight crops). */
 	private async detectDecoded(image: RgbImage): Promise<Detection[]> {
-		const out = await this.run("detector", this.detectorTensor(image), 1);
+		const found = await this.detectIn(image, wholeImage(image));
+		return found.length ? found : this.detectIn(image, paddedImage(image));
+	}
+
+	private async detectIn(image: RgbImage, rect: Rect): Promise<Detection[]> {
+		const out = await this.run("detector", this.detectorTensor(image, rect), 1);
 		const outputs = this.sessions.detector!.outputNames;
 		const scores = out["scores"] ?? out[outputs[0]];
 		const boxes = out["boxes"] ?? out[outputs[1]];
-		return decodeDetections(scores, boxes, image.width, image.height);
+		return decodeDetections(scores, boxes, rect, image.width, image.height);
 	}
 
 	private async facesOf(image: RgbImage, dets: Detection[], embed: boolean, liveness: boolean) {
