@@ -115,6 +115,7 @@ export function sampleToTensor(src: RgbImage, m: Affine, dw: number, dh: number,
 }
 
 function bilinear(src: RgbImage, m: Affine, dw: number, dh: number, out: Float32Array, offset: number, opts: SampleOptions): void {
+	if (m[1] === 0 && m[3] === 0) return axisBilinear(src, m, dw, dh, out, offset, opts);
 	const { data, width: w, height: h } = src;
 	const plane = dw * dh;
 	const { mean, scale } = opts;
@@ -151,6 +152,76 @@ function bilinear(src: RgbImage, m: Affine, dw: number, dh: number, out: Float32
 				B = data[p + 2] * w00 + data[p + x1 + 2] * w01 + data[p + y1 + 2] * w10 + data[p + y1 + x1 + 2] * w11;
 			} else {
 				R = G = B = 0;
+			}
+			if (grey) out[oG + i] = (0.299 * R + 0.587 * G + 0.114 * B - mean) * scale;
+			else {
+				out[oR + i] = (R - mean) * scale;
+				out[oG + i] = (G - mean) * scale;
+				out[oB + i] = (B - mean) * scale;
+			}
+		}
+	}
+}
+
+/**
+ * The same bilinear sampling for maps without rotation (resizes and crops, the detector's
+ * and landmark model's inputs): source columns and rows and their weights are computed once
+ * per output column and row instead of once per pixel.
+ */
+function axisBilinear(src: RgbImage, m: Affine, dw: number, dh: number, out: Float32Array, offset: number, opts: SampleOptions): void {
+	const { data, width: w, height: h } = src;
+	const plane = dw * dh;
+	const { mean, scale } = opts;
+	const grey = opts.channels === "grey";
+	const oR = offset + (opts.channels === "bgr" ? 2 * plane : 0);
+	const oG = offset + (grey ? 0 : plane);
+	const oB = offset + (opts.channels === "bgr" ? 0 : 2 * plane);
+	// Per column: byte offset of the left sample, of its right neighbour, weight of the right; -1 = outside.
+	const cx0 = new Int32Array(dw),
+		cx1 = new Int32Array(dw),
+		cfx = new Float32Array(dw);
+	for (let u = 0; u < dw; u++) {
+		const x = m[0] * u + m[2];
+		if (x <= -1 || x >= w) {
+			cx0[u] = -1;
+			continue;
+		}
+		const xc = x < 0 ? 0 : x > w - 1 ? w - 1 : x;
+		const x0 = xc | 0;
+		cx0[u] = x0 * 3;
+		cx1[u] = (x0 < w - 1 ? x0 + 1 : x0) * 3;
+		cfx[u] = xc - x0;
+	}
+	let i = 0;
+	for (let v = 0; v < dh; v++) {
+		const y = m[4] * v + m[5];
+		if (y <= -1 || y >= h) {
+			for (let u = 0; u < dw; u++, i++) {
+				if (grey) out[oG + i] = (0 - mean) * scale;
+				else out[oR + i] = out[oG + i] = out[oB + i] = (0 - mean) * scale;
+			}
+			continue;
+		}
+		const yc = y < 0 ? 0 : y > h - 1 ? h - 1 : y;
+		const y0 = yc | 0;
+		const fy = yc - y0;
+		const r0 = y0 * w * 3;
+		const r1 = (y0 < h - 1 ? y0 + 1 : y0) * w * 3;
+		for (let u = 0; u < dw; u++, i++) {
+			const a = cx0[u];
+			let R = 0,
+				G = 0,
+				B = 0;
+			if (a >= 0) {
+				const b = cx1[u];
+				const fx = cfx[u];
+				const w00 = (1 - fx) * (1 - fy),
+					w01 = fx * (1 - fy),
+					w10 = (1 - fx) * fy,
+					w11 = fx * fy;
+				R = data[r0 + a] * w00 + data[r0 + b] * w01 + data[r1 + a] * w10 + data[r1 + b] * w11;
+				G = data[r0 + a + 1] * w00 + data[r0 + b + 1] * w01 + data[r1 + a + 1] * w10 + data[r1 + b + 1] * w11;
+				B = data[r0 + a + 2] * w00 + data[r0 + b + 2] * w01 + data[r1 + a + 2] * w10 + data[r1 + b + 2] * w11;
 			}
 			if (grey) out[oG + i] = (0.299 * R + 0.587 * G + 0.114 * B - mean) * scale;
 			else {

@@ -97,3 +97,19 @@ describe("sampler", () => {
 		expect(Array.from(f)).toEqual([2, 1, 4, 3, 6, 5, 8, 7]);
 	});
 });
+
+describe("axis-aligned fast path", () => {
+	it("matches the general sampler on a resize and on a crop reaching outside the image", () => {
+		const img = pattern(37, 23);
+		for (const m of [rectAffine(0, 0, 37, 23, 20, 15), rectAffine(-5, -3, 30, 30, 17, 17), rectAffine(2, 1, 10, 8, 25, 19)]) {
+			const fast = new Float32Array(3 * 400 * 2);
+			const general = new Float32Array(3 * 400 * 2);
+			const [dw, dh] = [17, 13];
+			sampleToTensor(img, m, dw, dh, fast, 0, { channels: "bgr", mean: 127, scale: 1 / 128 });
+			// A rotation of 1e-12 rad takes the general path with the same geometry.
+			const tilted: typeof m = [m[0], 1e-12, m[2], -1e-12, m[4], m[5]];
+			sampleToTensor(img, tilted, dw, dh, general, 0, { channels: "bgr", mean: 127, scale: 1 / 128 });
+			for (let i = 0; i < 3 * dw * dh; i++) expect(fast[i]).toBeCloseTo(general[i], 3);
+		}
+	});
+});
