@@ -1,6 +1,6 @@
 /**
  * Refit the similarity calibration (config/calibration.json) from pair cosines:
- *   npm run calibrate -- [--tail-factor 1.2] [FILE.csv ...]
+ *   npm run calibrate -- [--tail-factor 1.3] [FILE.csv ...]
  * Each FILE is `cosine,same` as written by `npm run eval -- --pairs ... --cosines FILE`;
  * by default the committed bench/calibration/*.csv. Prints the fit and its checks.
  */
@@ -13,7 +13,7 @@ import type { ScoredPair } from "../lib/vision/metrics";
 
 const args = process.argv.slice(2);
 const tfIdx = args.indexOf("--tail-factor");
-const tailFactor = tfIdx >= 0 ? Number(args.splice(tfIdx, 2)[1]) : 1.2;
+const tailFactor = tfIdx >= 0 ? Number(args.splice(tfIdx, 2)[1]) : 1.3;
 if (!(tailFactor >= 1)) throw new Error("--tail-factor must be a number >= 1");
 const dir = path.join(__dirname, "calibration");
 const files = args.length ? args : fs.readdirSync(dir).filter(f => f.endsWith(".csv")).map(f => path.join(dir, f));

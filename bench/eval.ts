@@ -57,8 +57,9 @@ async function evalPairs(file: string, root: string) {
 	const rows = fs.readFileSync(file, "utf8").split(/\r?\n/).map(l => l.trim()).filter(l => l && !/^img1,/i.test(l));
 	const pairs = rows.map((l, n) => {
 		const [a, b, s] = l.split(",").map(x => x.trim());
-		if (!a || !b || !(s === "0" || s === "1")) throw new Error(`${file} line ${n + 1}: expected img1,img2,same(0|1), got "${l}"`);
-		return { a, b, same: s === "1" };
+		const label = s?.toLowerCase();
+		if (!a || !b || !["0", "1", "true", "false"].includes(label)) throw new Error(`${file} line ${n + 1}: expected img1,img2,same(0|1), got "${l}"`);
+		return { a, b, same: label === "1" || label === "true" };
 	});
 	const e = await engine();
 	const emb = new Map<string, number[] | null>();
@@ -75,11 +76,15 @@ async function evalPairs(file: string, root: string) {
 	}
 	const ms = performance.now() - t0;
 	await e.close();
+	// A pair with an image where no face was found scores -1 (a rejection), so missed
+	// detections count against TAR instead of silently leaving the evaluation.
 	const scored: (ScoredPair & { a: string; b: string })[] = [];
+	let pairsWithoutFace = 0;
 	for (const p of pairs) {
 		const x = emb.get(p.a),
 			y = emb.get(p.b);
-		if (x && y) scored.push({ a: p.a, b: p.b, same: p.same, score: cosine(x, y) });
+		if (!x || !y) pairsWithoutFace++;
+		scored.push({ a: p.a, b: p.b, same: p.same, score: x && y ? cosine(x, y) : -1 });
 	}
 	const out = arg("--cosines");
 	if (out) fs.writeFileSync(out, "cosine,same\n" + scored.map(p => `${p.score.toFixed(6)},${p.same ? 1 : 0}`).join("\n") + "\n");
@@ -91,7 +96,8 @@ async function evalPairs(file: string, root: string) {
 		maxDiff = Math.max(...diff);
 	return {
 		pairs: pairs.length,
-		pairsScored: scored.length,
+		pairsWithoutFace,
+		flipTTA: !process.argv.includes("--no-flip"),
 		samePairs: same.length,
 		differentPairs: diff.length,
 		images: emb.size,
