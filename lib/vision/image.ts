@@ -176,58 +176,57 @@ function axisBilinear(src: RgbImage, m: Affine, dw: number, dh: number, out: Flo
 	const oR = offset + (opts.channels === "bgr" ? 2 * plane : 0);
 	const oG = offset + (grey ? 0 : plane);
 	const oB = offset + (opts.channels === "bgr" ? 0 : 2 * plane);
-	// Per column: byte offset of the left sample, of its right neighbour, weight of the right; -1 = outside.
-	const cx0 = new Int32Array(dw),
-		cx1 = new Int32Array(dw),
-		cfx = new Float32Array(dw);
+	// Per column: byte offsets of the two samples and their weights; a column outside the
+	// image gets zero weights (it reads a valid pixel times 0), so the inner loop has no branch.
+	const ca = new Int32Array(dw),
+		cb = new Int32Array(dw),
+		wa = new Float32Array(dw),
+		wb = new Float32Array(dw);
 	for (let u = 0; u < dw; u++) {
 		const x = m[0] * u + m[2];
-		if (x <= -1 || x >= w) {
-			cx0[u] = -1;
-			continue;
-		}
+		if (x <= -1 || x >= w) continue;
 		const xc = x < 0 ? 0 : x > w - 1 ? w - 1 : x;
 		const x0 = xc | 0;
-		cx0[u] = x0 * 3;
-		cx1[u] = (x0 < w - 1 ? x0 + 1 : x0) * 3;
-		cfx[u] = xc - x0;
+		ca[u] = x0 * 3;
+		cb[u] = (x0 < w - 1 ? x0 + 1 : x0) * 3;
+		wb[u] = xc - x0;
+		wa[u] = 1 - wb[u];
 	}
+	// Channel weights folded with the normalisation: grey = sum(k_c * channel) * scale - mean * scale.
+	const kR = grey ? 0.299 * scale : scale,
+		kG = grey ? 0.587 * scale : scale,
+		kB = grey ? 0.114 * scale : scale;
+	const bias = (0 - mean) * scale;
 	let i = 0;
 	for (let v = 0; v < dh; v++) {
 		const y = m[4] * v + m[5];
-		if (y <= -1 || y >= h) {
-			for (let u = 0; u < dw; u++, i++) {
-				if (grey) out[oG + i] = (0 - mean) * scale;
-				else out[oR + i] = out[oG + i] = out[oB + i] = (0 - mean) * scale;
-			}
-			continue;
+		let r0 = 0,
+			r1 = 0,
+			fy0 = 0,
+			fy1 = 0;
+		if (y > -1 && y < h) {
+			const yc = y < 0 ? 0 : y > h - 1 ? h - 1 : y;
+			const y0 = yc | 0;
+			fy1 = yc - y0;
+			fy0 = 1 - fy1;
+			r0 = y0 * w * 3;
+			r1 = (y0 < h - 1 ? y0 + 1 : y0) * w * 3;
 		}
-		const yc = y < 0 ? 0 : y > h - 1 ? h - 1 : y;
-		const y0 = yc | 0;
-		const fy = yc - y0;
-		const r0 = y0 * w * 3;
-		const r1 = (y0 < h - 1 ? y0 + 1 : y0) * w * 3;
 		for (let u = 0; u < dw; u++, i++) {
-			const a = cx0[u];
-			let R = 0,
-				G = 0,
-				B = 0;
-			if (a >= 0) {
-				const b = cx1[u];
-				const fx = cfx[u];
-				const w00 = (1 - fx) * (1 - fy),
-					w01 = fx * (1 - fy),
-					w10 = (1 - fx) * fy,
-					w11 = fx * fy;
-				R = data[r0 + a] * w00 + data[r0 + b] * w01 + data[r1 + a] * w10 + data[r1 + b] * w11;
-				G = data[r0 + a + 1] * w00 + data[r0 + b + 1] * w01 + data[r1 + a + 1] * w10 + data[r1 + b + 1] * w11;
-				B = data[r0 + a + 2] * w00 + data[r0 + b + 2] * w01 + data[r1 + a + 2] * w10 + data[r1 + b + 2] * w11;
-			}
-			if (grey) out[oG + i] = (0.299 * R + 0.587 * G + 0.114 * B - mean) * scale;
+			const a0 = r0 + ca[u],
+				b0 = r0 + cb[u],
+				a1 = r1 + ca[u],
+				b1 = r1 + cb[u];
+			const xa = wa[u],
+				xb = wb[u];
+			const R = (data[a0] * xa + data[b0] * xb) * fy0 + (data[a1] * xa + data[b1] * xb) * fy1;
+			const G = (data[a0 + 1] * xa + data[b0 + 1] * xb) * fy0 + (data[a1 + 1] * xa + data[b1 + 1] * xb) * fy1;
+			const B = (data[a0 + 2] * xa + data[b0 + 2] * xb) * fy0 + (data[a1 + 2] * xa + data[b1 + 2] * xb) * fy1;
+			if (grey) out[oG + i] = R * kR + G * kG + B * kB + bias;
 			else {
-				out[oR + i] = (R - mean) * scale;
-				out[oG + i] = (G - mean) * scale;
-				out[oB + i] = (B - mean) * scale;
+				out[oR + i] = R * kR + bias;
+				out[oG + i] = G * kG + bias;
+				out[oB + i] = B * kB + bias;
 			}
 		}
 	}
