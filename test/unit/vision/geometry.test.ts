@@ -53,12 +53,12 @@ describe("alignment", () => {
 
 describe("landmarks", () => {
 	const box: Box = [100, 50, 164, 114];
-	it("maps crop units to image pixels through the clipped box", () => {
-		expect(landmarkRect([-10, 5, 50, 40], 40, 30)).toEqual([0, 5, 40, 25]);
+	it("crops a square 1.1x the box and maps crop units back to image pixels", () => {
+		expect(landmarkRect([-10, 5, 50, 40])).toEqual([-13, -10.5, 66, 66]);
 		const raw = new Float32Array(136).fill(0.5);
 		const pts = decodeLandmarks(raw, box, 640, 480);
 		expect(pts).toHaveLength(68);
-		expect(pts[0]).toEqual([132, 82]);
+		expect(pts[0]).toEqual([132, 82]); // the centre of the box maps to the centre of the crop
 	});
 	it("takes eye centres, nose tip and mouth corners as the 5 points", () => {
 		const pts: Point[] = Array.from({ length: 68 }, (_, i) => [i, 2 * i]);
