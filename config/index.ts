@@ -36,6 +36,16 @@ export interface Config {
 	dataDir: string;
 	uploadsDir: string;
 	modelsDir: string;
+	/** Model manifest (config/models.json): the model set the inference engine runs. */
+	modelsManifest: string;
+	/** onnxruntime intraOpNumThreads per session on inference nodes. */
+	inferenceThreads: number;
+	/** Requests an inference node queues behind the running one before answering INFERENCE_BUSY. */
+	inferenceQueue: number;
+	/** Horizontal-flip test-time augmentation for embeddings (two embedder runs per face). */
+	inferenceFlip: boolean;
+	/** Run the experimental liveness model in analyze by default. */
+	livenessDefault: boolean;
 	mongoUri: string | null;
 	qdrantUrl: string | null;
 	/** Largest JSON body the gateway accepts, in bytes. */
@@ -153,6 +163,25 @@ function lookupPath(env: Env): string {
 	return raw;
 }
 
+function bool(env: Env, name: string, def: boolean): boolean {
+	const raw = str(env, name)?.toLowerCase();
+	if (raw === undefined) return def;
+	if (["1", "true", "yes", "on"].includes(raw)) return true;
+	if (["0", "false", "no", "off"].includes(raw)) return false;
+	throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+/**
+ * Where the models live; separate from loadConfig so the install-time fetch script can use
+ * it without an API key.
+ */
+export function modelLocation(env: Env, cwd: string): { modelsDir: string; modelsManifest: string } {
+	return {
+		modelsDir: path.resolve(cwd, str(env, "MODELS_DIR") ?? "onnx-models"),
+		modelsManifest: path.resolve(cwd, str(env, "MODELS_MANIFEST") ?? path.join(__dirname, "models.json"))
+	};
+}
+
 const API_KEY_FILE = "api-key";
 
 /**
@@ -215,7 +244,11 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		logFormat: oneOf(env, "LOG_FORMAT", nodeEnv === "development" ? "pretty" : "json", ["json", "pretty"] as const),
 		dataDir,
 		uploadsDir: dir("UPLOADS_DIR", path.join(dataDir, "uploads")),
-		modelsDir: dir("MODELS_DIR", "onnx-models"),
+		...modelLocation(env, cwd),
+		inferenceThreads: int(env, "INFERENCE_THREADS", 1, 1, 64),
+		inferenceQueue: int(env, "INFERENCE_QUEUE", 16, 0, 10000),
+		inferenceFlip: bool(env, "INFERENCE_FLIP", true),
+		livenessDefault: bool(env, "LIVENESS", false),
 		mongoUri: url(env, "MONGO_URI", ["mongodb", "mongodb+srv"]),
 		qdrantUrl: url(env, "QDRANT_URL", ["http", "https"]),
 		maxBodyBytes: size(env, "MAX_BODY_SIZE", 10 * 1024 * 1024),

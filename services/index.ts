@@ -10,6 +10,7 @@ import attendanceService from "./attendance.service";
 import auditService from "./audit.service";
 import camerasService from "./cameras.service";
 import embeddingsService from "./embeddings.service";
+import inferenceService from "./inference.service";
 import recognitionService from "./recognition.service";
 import recognitionsService from "./recognitions.service";
 import sessionsService from "./sessions.service";
@@ -19,7 +20,7 @@ type Factory = (cfg: Config) => ServiceSchema;
 
 export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 	storage: [sessionsService, recognitionsService, attendanceService, auditService, camerasService, embeddingsService],
-	inference: [],
+	inference: [inferenceService],
 	actors: [recognitionService, streamsService],
 	gateway: [apiService]
 };

@@ -1,0 +1,111 @@
+/**
+ * Inference (role `inference`): the vision engine on this node. ONNX sessions are created
+ * once at start (a missing or corrupt model fails the start, naming the file); requests run
+ * one at a time behind a bounded queue, and past it the answer is 503 INFERENCE_BUSY so
+ * callers can try another inference node.
+ *
+ * Actions (images cross the transporter as Buffers through the CBOR serializer):
+ *   analyze({ image?: Buffer, frame?: {data: Buffer (RGB24), width, height}, maxFaces?, minFaceSize?, liveness? })
+ *     -> { width, height, faces: [{ box, score, landmarks, embedding, embeddingVersion, quality, liveness? }], timings }
+ *   detect(same params) -> the same without embeddings
+ *   embed({ image? | frame?, box?: [x1,y1,x2,y2] }) -> the main face's { embedding, embeddingVersion, box, score, landmarks, quality }
+ *   info() -> the model set, its embedding version, queue state
+ */
+import type { Context, ServiceSchema } from "moleculer";
+import type { Config } from "../config";
+import { ApiError, badRequest } from "../lib/errors";
+import { VisionEngine, VisionError, type AnalyzeInput } from "../lib/vision/engine";
+import { loadManifest } from "../lib/vision/manifest";
+import { BoundedQueue, QueueFullError } from "../lib/vision/queue";
+
+/** Largest encoded image or frame accepted, bytes. */
+export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+
+const imageParams = {
+	image: { type: "any", optional: true },
+	frame: { type: "object", optional: true, props: { data: { type: "any" }, width: { type: "number", integer: true, positive: true }, height: { type: "number", integer: true, positive: true } } },
+	maxFaces: { type: "number", integer: true, min: 1, max: 100, optional: true },
+	minFaceSize: { type: "number", min: 0, max: 10000, optional: true },
+	liveness: { type: "boolean", optional: true }
+} as const;
+
+function bytes(v: unknown, what: string): Uint8Array {
+	if (v instanceof Uint8Array) return v;
+	// JSON transports turn Buffers into {type: "Buffer", data: [...]}.
+	if (v && typeof v === "object" && (v as { type?: string }).type === "Buffer" && Array.isArray((v as { data?: unknown }).data)) return Buffer.from((v as { data: number[] }).data);
+	throw badRequest("INVALID_IMAGE", `${what} must be binary (a Buffer)`);
+}
+
+/** Validated engine input from action params. */
+function engineInput(p: Record<string, any>): AnalyzeInput {
+	if (!p.image && !p.frame) throw badRequest("IMAGE_REQUIRED", "an image (encoded file) or a frame (raw RGB24) is required");
+	const input: AnalyzeInput = { maxFaces: p.maxFaces, minFaceSize: p.minFaceSize, liveness: p.liveness };
+	if (p.image) input.image = bytes(p.image, "image");
+	if (p.frame) input.frame = { data: bytes(p.frame.data, "frame.data"), width: p.frame.width, height: p.frame.height };
+	const size = (input.image ?? input.frame!.data).length;
+	if (size > MAX_IMAGE_BYTES) throw new ApiError(413, "IMAGE_TOO_LARGE", `the image is ${size} bytes, the limit is ${MAX_IMAGE_BYTES}`);
+	return input;
+}
+
+export default function inferenceService(cfg: Config): ServiceSchema {
+	let engine: VisionEngine;
+	// Concurrency 1: one request uses this node's inference threads; the rest wait or bounce.
+	const queue = new BoundedQueue(1, cfg.inferenceQueue);
+
+	const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
+		try {
+			return await queue.run(fn);
+		} catch (err) {
+			if (err instanceof QueueFullError) throw new ApiError(503, "INFERENCE_BUSY", `Inference node ${cfg.nodeId} is busy (${err.running} running, ${err.waiting} queued); retry on another node`);
+			if (err instanceof VisionError) throw new ApiError(err.code === "IMAGE_TOO_LARGE" ? 413 : 400, err.code, err.message);
+			throw err;
+		}
+	};
+
+	return {
+		name: "inference",
+		settings: { threads: cfg.inferenceThreads, queue: cfg.inferenceQueue },
+		actions: {
+			analyze: {
+				params: imageParams,
+				handler(ctx: Context<Record<string, any>>) {
+					const input = engineInput(ctx.params);
+					return guarded(() => engine.analyze(input));
+				}
+			},
+			detect: {
+				params: imageParams,
+				handler(ctx: Context<Record<string, any>>) {
+					const input = engineInput(ctx.params);
+					return guarded(() => engine.detect(input));
+				}
+			},
+			embed: {
+				params: { ...imageParams, box: { type: "array", items: "number", length: 4, optional: true } },
+				handler(ctx: Context<Record<string, any>>) {
+					const input = engineInput(ctx.params);
+					const box = ctx.params.box as [number, number, number, number] | undefined;
+					return guarded(() => engine.embed({ ...input, box }));
+				}
+			},
+			info() {
+				return {
+					set: engine.manifest.set,
+					embeddingVersion: engine.embeddingVersion,
+					models: Object.fromEntries(Object.entries(engine.manifest.models).map(([role, m]) => [role, { file: m!.file, sha256: m!.sha256, version: m!.version }])),
+					threads: cfg.inferenceThreads,
+					flip: cfg.inferenceFlip,
+					queue: queue.stats
+				};
+			}
+		},
+		async started() {
+			const manifest = loadManifest(cfg.modelsManifest);
+			engine = await VisionEngine.create({ modelsDir: cfg.modelsDir, manifest, threads: cfg.inferenceThreads, flip: cfg.inferenceFlip, liveness: cfg.livenessDefault });
+			this.logger.info("Vision engine ready", { set: manifest.set, embeddingVersion: manifest.embeddingVersion, threads: cfg.inferenceThreads, queue: cfg.inferenceQueue });
+		},
+		async stopped() {
+			await engine?.close();
+		}
+	} as ServiceSchema;
+}
