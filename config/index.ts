@@ -50,6 +50,13 @@ export interface Config {
 	qdrantUrl: string | null;
 	/** Largest JSON body the gateway accepts, in bytes. */
 	maxBodyBytes: number;
+	/** Callback outbox: poll period, retry backoff base and cap, give-up time after a session ends (ms). */
+	callbackPollMs: number;
+	callbackRetryBaseMs: number;
+	callbackRetryMaxMs: number;
+	callbackGiveUpMs: number;
+	/** Time a stop waits for pending results to be delivered, ms. */
+	stopFlushMs: number;
 	/** Timeout for a broker call, ms. */
 	requestTimeout: number;
 	/** Cameras: give up opening a stream after this long, ms (spec: 10 s). */
@@ -253,6 +260,11 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		qdrantUrl: url(env, "QDRANT_URL", ["http", "https"]),
 		maxBodyBytes: size(env, "MAX_BODY_SIZE", 10 * 1024 * 1024),
 		requestTimeout: int(env, "REQUEST_TIMEOUT", 30000, 100, 600000),
+		callbackPollMs: int(env, "CALLBACK_POLL_MS", 1000, 50, 600_000),
+		callbackRetryBaseMs: int(env, "CALLBACK_RETRY_BASE_MS", 1000, 10, 600_000),
+		callbackRetryMaxMs: int(env, "CALLBACK_RETRY_MAX_MS", 60_000, 10, 3_600_000),
+		callbackGiveUpMs: int(env, "CALLBACK_GIVE_UP_MS", 24 * 3600_000, 0, 30 * 24 * 3600_000),
+		stopFlushMs: int(env, "STOP_FLUSH_MS", 10_000, 0, 120_000),
 		cameraConnectTimeout: int(env, "CAMERA_CONNECT_TIMEOUT", 10000, 100, 120000),
 		cameraReadTimeout: int(env, "CAMERA_READ_TIMEOUT", 10000, 100, 120000),
 		rtspTransport: oneOf(env, "RTSP_TRANSPORT", "tcp", ["tcp", "udp"] as const),

@@ -8,14 +8,24 @@ export const schema = new Schema(
 		slotId: { type: Number, required: true, index: true },
 		cameraId: { type: Number },
 		userId: { type: Number, default: null, index: true },
+		rollNumber: { type: String },
+		fullName: { type: String },
+		/** A sighting of an already reported student, an unknown face, or the report itself. */
+		kind: { type: String, enum: ["report", "sighting", "unknown"], required: true },
 		similarity: { type: Number },
 		cosine: { type: Number },
 		box: { type: [Number] },
 		recognizedAt: { type: Date, required: true },
 		delivery: { type: String, enum: ["none", "pending", "delivered", "failed"], default: "none", index: true },
 		attempts: { type: Number, default: 0 },
-		nextAttemptAt: { type: Date },
-		embeddingVersion: { type: String }
+		nextAttemptAt: { type: Date, index: true },
+		deliveredAt: { type: Date },
+		lastError: { type: String },
+		/** Delivery lease: which outbox holds this result until when. */
+		claimedBy: { type: String },
+		claimUntil: { type: Date },
+		embeddingVersion: { type: Number },
+		processingMs: { type: Number }
 	},
 	{ collection: "recognitions", versionKey: false, minimize: false }
 );

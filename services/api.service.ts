@@ -106,7 +106,10 @@ export default function apiService(cfg: Config): ServiceSchema {
 					authentication: true,
 					bodyParsers: { json: { limit: cfg.maxBodyBytes, strict: true }, urlencoded: false },
 					aliases: {
+						"POST recognition/process-session": "recognition.processSession",
+						"POST recognition/stop-session": "recognition.stopSession",
 						"GET recognition/sessions": "recognition.sessions",
+						"GET metrics": "metrics.snapshot",
 						// Before "cameras/:id", so these are not taken for ids.
 						"GET cameras/test-connection": "streams.testConnection",
 						"GET cameras/capture-frame": "streams.captureFrame",

@@ -54,6 +54,14 @@ export default function embeddingsService(cfg: Config): ServiceSchema {
 					throw badRequest("IDS_OR_FILTER_REQUIRED", "Either ids or a non-empty filter is required");
 				}
 			},
+			/** Every point matching a (non-empty) filter, vectors as number arrays. */
+			fetch: {
+				params: { filter: { type: "object", minProps: 1 }, limit: { type: "number", integer: true, min: 1, max: 100_000, default: 100_000 } },
+				async handler(ctx: Context<{ filter: VectorFilter; limit: number }>) {
+					const points = await store.list(ctx.params.filter, ctx.params.limit);
+					return points.map(p => ({ id: p.id, vector: Array.from(p.vector), payload: p.payload }));
+				}
+			},
 			count: {
 				params: { filter },
 				handler(ctx: Context<{ filter?: VectorFilter }>) {

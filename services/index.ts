@@ -8,9 +8,11 @@ import { brokerOptions } from "../moleculer.config";
 import apiService from "./api.service";
 import attendanceService from "./attendance.service";
 import auditService from "./audit.service";
+import callbacksService from "./callbacks.service";
 import camerasService from "./cameras.service";
 import embeddingsService from "./embeddings.service";
 import inferenceService from "./inference.service";
+import metricsService from "./metrics.service";
 import recognitionService from "./recognition.service";
 import recognitionsService from "./recognitions.service";
 import sessionsService from "./sessions.service";
@@ -19,9 +21,9 @@ import streamsService from "./streams.service";
 type Factory = (cfg: Config) => ServiceSchema;
 
 export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
-	storage: [sessionsService, recognitionsService, attendanceService, auditService, camerasService, embeddingsService],
+	storage: [sessionsService, recognitionsService, attendanceService, auditService, camerasService, embeddingsService, metricsService],
 	inference: [inferenceService],
-	actors: [recognitionService, streamsService],
+	actors: [recognitionService, streamsService, callbacksService],
 	gateway: [apiService]
 };
 

@@ -1,15 +1,56 @@
-/** Recognition documents (storage role): every face seen, recognised or unknown, with its delivery state. */
-import type { ServiceSchema } from "moleculer";
+/**
+ * Recognition documents (storage role): every face seen, a report, a sighting or an unknown
+ * face, with its delivery state. The callback outbox works through the delivery actions
+ * here: results due for delivery are *claimed* with a lease (claimedBy, claimUntil) so two
+ * outboxes never send the same result at once.
+ */
+import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { DbMixin } from "../mixins/db.mixin";
+
+const FIELDS = ["recognitionId", "slotId", "cameraId", "userId", "rollNumber", "fullName", "kind", "similarity", "cosine", "box", "recognizedAt", "delivery", "attempts", "nextAttemptAt", "deliveredAt", "lastError", "embeddingVersion", "processingMs"];
 
 export default function recognitionsService(cfg: Config): ServiceSchema {
 	return {
 		name: "recognitions",
 		mixins: [DbMixin("recognitions", cfg)],
-		settings: {
-			fields: ["_id", "recognitionId", "slotId", "cameraId", "userId", "similarity", "cosine", "box", "recognizedAt", "delivery", "attempts", "nextAttemptAt", "embeddingVersion"],
-			maxLimit: 10000
+		settings: { fields: ["_id", ...FIELDS], maxLimit: 10000 },
+		actions: {
+			/** Claim up to `limit` results due for delivery (optionally of one slot) for `leaseMs`. */
+			claimDue: {
+				visibility: "public",
+				params: { owner: "string", limit: { type: "number", default: 500 }, leaseMs: { type: "number", default: 60_000 }, slotId: { type: "number", optional: true } },
+				async handler(this: any, ctx: Context<{ owner: string; limit: number; leaseMs: number; slotId?: number }>) {
+					const now = new Date();
+					const until = new Date(now.getTime() + ctx.params.leaseMs);
+					const due: Record<string, unknown> = { delivery: "pending", nextAttemptAt: { $lte: now }, $or: [{ claimUntil: { $exists: false } }, { claimUntil: null }, { claimUntil: { $lt: now } }] };
+					if (ctx.params.slotId !== undefined) due.slotId = ctx.params.slotId;
+					const candidates: any[] = await this.adapter.find({ query: due, sort: ["recognizedAt"], limit: ctx.params.limit });
+					if (candidates.length === 0) return [];
+					// The conditional update is the claim: only results still unclaimed change hands.
+					await this.adapter.updateMany({ ...due, recognitionId: { $in: candidates.map(c => c.recognitionId) } }, { $set: { claimedBy: ctx.params.owner, claimUntil: until } });
+					const claimed = await this.adapter.find({ query: { claimedBy: ctx.params.owner, claimUntil: until, delivery: "pending" } });
+					return this.transformDocuments(ctx, {}, claimed);
+				}
+			},
+			markDelivered: {
+				visibility: "public",
+				params: { ids: { type: "array", items: "string" } },
+				async handler(this: any, ctx: Context<{ ids: string[] }>) {
+					return this.adapter.updateMany({ recognitionId: { $in: ctx.params.ids }, delivery: "pending" }, { $set: { delivery: "delivered", deliveredAt: new Date(), claimUntil: null, lastError: null } });
+				}
+			},
+			/** A failed attempt: count it and set the next one, or give up (failed). */
+			markAttempt: {
+				visibility: "public",
+				params: { ids: { type: "array", items: "string" }, nextAttemptAt: { type: "date", convert: true }, error: "string", failed: { type: "boolean", default: false } },
+				async handler(this: any, ctx: Context<{ ids: string[]; nextAttemptAt: Date; error: string; failed: boolean }>) {
+					return this.adapter.updateMany(
+						{ recognitionId: { $in: ctx.params.ids }, delivery: "pending" },
+						{ $set: { nextAttemptAt: ctx.params.nextAttemptAt, lastError: ctx.params.error.slice(0, 500), claimUntil: null, ...(ctx.params.failed ? { delivery: "failed" } : {}) }, $inc: { attempts: 1 } }
+					);
+				}
+			}
 		}
 	} as ServiceSchema;
 }

@@ -126,6 +126,13 @@ export class EmbeddedVectorStore implements VectorStore {
 		return n;
 	}
 
+	async list(filter: VectorFilter, limit = 100_000) {
+		const out: { id: string; vector: Float32Array; payload: Payload }[] = [];
+		for (let i = 0; i < this.ids.length && out.length < limit; i++)
+			if (matches(this.payloads[i], filter)) out.push({ id: this.ids[i], vector: this.data.slice(i * this.dimension, (i + 1) * this.dimension), payload: { ...this.payloads[i] } });
+		return out;
+	}
+
 	private put(id: string, vector: Float32Array, payload: Payload): void {
 		let i = this.index.get(id);
 		if (i === undefined) {

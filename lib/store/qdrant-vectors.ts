@@ -95,6 +95,26 @@ export class QdrantVectorStore implements VectorStore {
 		return n;
 	}
 
+	async list(filter: VectorFilter, limit = 100_000) {
+		const out: { id: string; vector: Float32Array; payload: Payload }[] = [];
+		let offset: string | number | undefined | null = undefined;
+		do {
+			const page: { points: { payload?: Record<string, unknown> | null; vector?: unknown }[]; next_page_offset?: unknown } = await this.client.scroll(this.opts.collection, {
+				filter: toFilter(filter),
+				limit: Math.min(1000, limit - out.length),
+				offset: offset ?? undefined,
+				with_payload: true,
+				with_vector: true
+			});
+			for (const p of page.points) {
+				const { id, payload } = strip(p.payload);
+				out.push({ id, vector: Float32Array.from(p.vector as number[]), payload });
+			}
+			offset = (page.next_page_offset as string | number | null | undefined) ?? null;
+		} while (offset !== null && out.length < limit);
+		return out;
+	}
+
 	async count(filter?: VectorFilter): Promise<number> {
 		const res = await this.client.count(this.opts.collection, { filter: toFilter(filter), exact: true });
 		return res.count;

@@ -39,6 +39,8 @@ export interface VectorStore {
 	/** Removes every point whose payload matches; returns how many. */
 	removeWhere(filter: VectorFilter): Promise<number>;
 	count(filter?: VectorFilter): Promise<number>;
+	/** Every point whose payload matches, with its vector (a session's students, say). */
+	list(filter: VectorFilter, limit?: number): Promise<{ id: string; vector: Float32Array; payload: Payload }[]>;
 }
 
 export class VectorStoreError extends Error {

@@ -39,7 +39,7 @@ describe.each(backends)("document store: $name", ({ env }) => {
 	it("pages through recognitions with sort and limit", async () => {
 		const base = Date.now();
 		await call("recognitions.insert", {
-			entities: Array.from({ length: 25 }, (_, i) => ({ recognitionId: `${slotId}-${i}`, slotId, cameraId: 1, userId: i % 2 ? 200 + i : null, similarity: i / 25, recognizedAt: new Date(base + i * 1000), delivery: i % 2 ? "pending" : "none" }))
+			entities: Array.from({ length: 25 }, (_, i) => ({ recognitionId: `${slotId}-${i}`, kind: i % 2 ? "report" : "unknown", slotId, cameraId: 1, userId: i % 2 ? 200 + i : null, similarity: i / 25, recognizedAt: new Date(base + i * 1000), delivery: i % 2 ? "pending" : "none" }))
 		});
 		const page = await call("recognitions.list", { query: { slotId }, page: 2, pageSize: 10, sort: "-similarity" });
 		expect(page.total).toBe(25);

@@ -47,6 +47,9 @@ describe.each(backends)("embedding store: $name", backend => {
 		await store.upsert(Array.from({ length: 50 }, (_, i) => ({ id: `student:${i}`, vector: vec(i + 1), payload: { userId: i, slotId: i < 25 ? 1 : 2, embeddingVersion: 1 } })));
 		expect(await store.count()).toBe(50);
 		expect(await store.count({ slotId: 1 })).toBe(25);
+		const listed = await store.list({ slotId: 2 });
+		expect(listed.map(p => p.id).sort()).toEqual(Array.from({ length: 25 }, (_, i) => `student:${i + 25}`).sort());
+		expect(listed[0].vector).toHaveLength(D);
 		const hits = await store.search(near(vec(8), 0.05, 999), { limit: 3 });
 		expect(hits[0].id).toBe("student:7");
 		expect(hits[0].payload.userId).toBe(7);

@@ -1,0 +1,97 @@
+/**
+ * The camera actor: one Moleculer service per camera stream of a session
+ * (`camera-<slotId>-<cameraId>`). It samples a frame every scanInterval from the live source
+ * (reconnecting with backoff), sends it to `inference.analyze` on any inference node, and
+ * hands the faces to its session actor. Its state (status, frames, lag) is reported to the
+ * session document and pushed live.
+ */
+import type { ServiceSchema } from "moleculer";
+import type { Config } from "../../config";
+import { liveFrames, type LiveEvent } from "../../lib/video/frame-source";
+import { redactUrl } from "../../lib/url";
+import { sessionActorName } from "./session.actor";
+
+export const cameraActorName = (slotId: number, cameraId: number) => `camera-${slotId}-${cameraId}`;
+
+export interface CameraSpec {
+	id: number;
+	name: string;
+	rtspUrl: string;
+}
+
+export interface CameraState {
+	cameraId: number;
+	status: "connecting" | "connected" | "disconnected" | "stopped";
+	frames: number;
+	lastFrameAt: string | null;
+	/** How late the last scan started against its schedule, ms. */
+	lagMs: number;
+	frameRate: number | null;
+	lastError: string | null;
+}
+
+export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, scanInterval: number): ServiceSchema {
+	const state: CameraState = { cameraId: camera.id, status: "connecting", frames: 0, lastFrameAt: null, lagMs: 0, frameRate: null, lastError: null };
+	const abort = new AbortController();
+	let loop: Promise<void> | null = null;
+
+	return {
+		name: cameraActorName(slotId, camera.id),
+		settings: { slotId, cameraId: camera.id, actor: "camera" },
+		actions: {
+			state: { visibility: "public", handler: () => ({ ...state }) }
+		},
+		methods: {
+			setStatus(this: any, status: CameraState["status"], extra: Record<string, unknown> = {}) {
+				state.status = status;
+				this.broker.broadcast("live.camera.status", { slotId, cameraId: camera.id, status, ...extra });
+			},
+			async run(this: any) {
+				let due = 0;
+				const frames = liveFrames(
+					{ url: camera.rtspUrl },
+					{
+						everySeconds: scanInterval,
+						signal: abort.signal,
+						onEvent: (e: LiveEvent) => {
+							if (e.type === "connected") this.setStatus("connected", { openMs: e.openMs });
+							else {
+								state.lastError = e.reason;
+								this.logger.warn("Camera disconnected", { slotId, cameraId: camera.id, code: e.code, reason: e.reason, retryInMs: e.retryInMs });
+								this.setStatus("disconnected", { code: e.code, retryInMs: e.retryInMs });
+							}
+						}
+					}
+				);
+				for await (const frame of frames) {
+					const started = Date.now();
+					state.lagMs = due ? Math.max(0, started - due) : 0;
+					due = started + scanInterval * 1000;
+					state.frames++;
+					state.frameRate = frame.frameRate;
+					state.lastFrameAt = new Date(started).toISOString();
+					try {
+						const res = await this.broker.call("inference.analyze", { frame: { data: frame.data, width: frame.width, height: frame.height } }, { timeout: 30_000 });
+						await this.broker.call(sessionActorName(slotId) + ".faces", { cameraId: camera.id, frameAt: new Date(started), processingMs: Date.now() - started, faces: res.faces });
+					} catch (err) {
+						if (abort.signal.aborted) break;
+						state.lastError = (err as Error).message;
+						this.logger.warn("Frame not processed", { slotId, cameraId: camera.id, error: (err as Error).message, code: (err as { type?: string }).type });
+					}
+				}
+			}
+		},
+		started(this: any) {
+			this.logger.info("Camera actor started", { slotId, cameraId: camera.id, url: redactUrl(camera.rtspUrl), scanInterval });
+			loop = this.run().catch((err: Error) => {
+				state.lastError = err.message;
+				this.logger.error("Camera actor stopped on an error", { slotId, cameraId: camera.id, error: err.message });
+			});
+		},
+		async stopped(this: any) {
+			abort.abort();
+			await loop;
+			state.status = "stopped";
+		}
+	} as ServiceSchema;
+}

@@ -1,0 +1,141 @@
+/**
+ * The callback outbox (actors role): delivers persisted results to the Java backend. A result
+ * is written as `pending` before anything is sent; the outbox claims due results with a lease,
+ * posts them in batches (<= 100, 30 s timeout, 3 attempts), marks them delivered, or schedules
+ * the next try with capped backoff. It gives up only a configurable time after the session
+ * ended, marking them failed (audited, counted in metrics). `recognitionId` is the
+ * idempotency key: a retry resends the same ids, never new results.
+ */
+import type { Context, ServiceSchema } from "moleculer";
+import type { Config } from "../config";
+import { backoffMs, newBatchId, postBatch, toBatches, type CallbackResult } from "../lib/callbacks/delivery";
+import { isoSeconds } from "../lib/time";
+import { redactUrl } from "../lib/url";
+
+interface Pending {
+	recognitionId: string;
+	slotId: number;
+	userId: number;
+	rollNumber: string;
+	fullName: string;
+	cameraId: number;
+	similarity: number;
+	recognizedAt: string | Date;
+	embeddingVersion: number;
+	attempts?: number;
+}
+
+export default function callbacksService(cfg: Config): ServiceSchema {
+	return {
+		name: "callbacks",
+		settings: { pollMs: cfg.callbackPollMs, retryBaseMs: cfg.callbackRetryBaseMs, retryMaxMs: cfg.callbackRetryMaxMs, giveUpMs: cfg.callbackGiveUpMs },
+		actions: {
+			/** Deliver what is due now (called after a new result, and by the timer). */
+			kick: {
+				visibility: "public",
+				handler(this: any) {
+					this.schedule(0);
+					return { scheduled: true };
+				}
+			},
+			/** Deliver a slot's pending results now, waiting at most timeoutMs; returns what is left pending. */
+			flush: {
+				visibility: "public",
+				params: { slotId: "number", timeoutMs: { type: "number", default: 10_000 } },
+				async handler(this: any, ctx: Context<{ slotId: number; timeoutMs: number }>) {
+					const deadline = Date.now() + ctx.params.timeoutMs;
+					let pending = 0;
+					while (Date.now() < deadline) {
+						await this.deliverDue(ctx.params.slotId, deadline - Date.now(), true);
+						pending = await ctx.call("recognitions.count", { query: { slotId: ctx.params.slotId, delivery: "pending" } });
+						if (pending === 0) break;
+						await new Promise(r => setTimeout(r, 200));
+					}
+					return { pending };
+				}
+			}
+		},
+		methods: {
+			schedule(this: any, delayMs: number) {
+				if (this.stopping) return;
+				clearTimeout(this.timer);
+				this.timer = setTimeout(() => void this.tick(), delayMs);
+			},
+			async tick(this: any) {
+				if (this.running) return this.schedule(50);
+				this.running = true;
+				try {
+					await this.deliverDue(undefined, 120_000, false);
+				} catch (err) {
+					this.logger.warn("Callback delivery round failed", { error: (err as Error).message });
+				} finally {
+					this.running = false;
+					this.schedule(cfg.callbackPollMs);
+				}
+			},
+			/** One round: claim due results, group by session, post in batches, record outcomes. */
+			async deliverDue(this: any, slotId: number | undefined, budgetMs: number, immediate: boolean) {
+				const claimed: Pending[] = await this.broker.call("recognitions.claimDue", { owner: this.broker.nodeID, limit: 1000, leaseMs: Math.max(60_000, budgetMs + 10_000), slotId });
+				if (claimed.length === 0) return;
+				const bySlot = new Map<number, Pending[]>();
+				for (const r of claimed) bySlot.set(r.slotId, [...(bySlot.get(r.slotId) ?? []), r]);
+				for (const [slot, results] of bySlot) {
+					const [session] = await this.broker.call("sessions.find", { query: { slotId: slot }, sort: "-startedAt", limit: 1 });
+					if (!session?.config?.callbackUrl) {
+						await this.fail(results, "session has no callback URL", true, slot);
+						continue;
+					}
+					for (const batch of toBatches(results)) {
+						const body = {
+							slotId: slot,
+							roomId: session.roomId ?? null,
+							batchId: newBatchId(),
+							results: batch.map(
+								(r): CallbackResult => ({
+									recognitionId: r.recognitionId,
+									userId: r.userId,
+									rollNumber: r.rollNumber,
+									fullName: r.fullName,
+									cameraId: r.cameraId,
+									confidence: Math.round(r.similarity * 10000) / 10000,
+									recognizedAt: isoSeconds(new Date(r.recognizedAt)),
+									embeddingVersion: r.embeddingVersion
+								})
+							)
+						};
+						const outcome = await postBatch(session.config.callbackUrl, body, { apiKey: cfg.apiKey, retryBaseMs: cfg.callbackRetryBaseMs, attempts: immediate ? 1 : undefined });
+						const ids = batch.map(r => r.recognitionId);
+						if (outcome.ok) {
+							await this.broker.call("recognitions.markDelivered", { ids });
+							this.logger.info("Results delivered", { slotId: slot, batchId: body.batchId, results: ids.length, attempts: outcome.attempts });
+							this.broker.broadcast("live.callback.delivered", { slotId: slot, batchId: body.batchId, recognitionIds: ids });
+						} else {
+							const stoppedAt = session.stoppedAt ? new Date(session.stoppedAt).getTime() : null;
+							const giveUp = stoppedAt !== null && Date.now() - stoppedAt > cfg.callbackGiveUpMs;
+							this.logger.warn("Callback delivery failed", { slotId: slot, url: redactUrl(session.config.callbackUrl), results: ids.length, error: outcome.error, giveUp });
+							await this.fail(batch, outcome.error ?? "failed", giveUp, slot);
+						}
+					}
+				}
+			},
+			async fail(this: any, batch: Pending[], error: string, giveUp: boolean, slotId: number) {
+				const attempts = Math.max(...batch.map(r => r.attempts ?? 0));
+				const next = new Date(Date.now() + backoffMs(attempts, cfg.callbackRetryBaseMs, cfg.callbackRetryMaxMs));
+				await this.broker.call("recognitions.markAttempt", { ids: batch.map(r => r.recognitionId), nextAttemptAt: next, error, failed: giveUp });
+				if (giveUp) {
+					await this.broker.call("audit.record", { action: "callback.failed", slotId, details: { recognitionIds: batch.map(r => r.recognitionId), error } });
+					this.broker.broadcast("live.callback.failed", { slotId, recognitionIds: batch.map(r => r.recognitionId), error });
+				}
+			}
+		},
+		started(this: any) {
+			this.stopping = false;
+			this.schedule(cfg.callbackPollMs);
+		},
+		async stopped(this: any) {
+			this.stopping = true;
+			clearTimeout(this.timer);
+			while (this.running) await new Promise(r => setTimeout(r, 20));
+		}
+	} as ServiceSchema;
+}
