@@ -67,7 +67,9 @@ export default function callbacksService(cfg: Config): ServiceSchema {
 				try {
 					await this.deliverDue(undefined, 120_000, false);
 				} catch (err) {
-					this.logger.warn("Callback delivery round failed", { error: (err as Error).message });
+					// Storage not reachable yet (start-up) or any more (its node is gone): try again next round.
+					const level = (err as { type?: string }).type === "SERVICE_NOT_FOUND" ? "debug" : "warn";
+					this.logger[level]("Callback delivery round failed", { error: (err as Error).message });
 				} finally {
 					this.running = false;
 					this.schedule(cfg.callbackPollMs);
