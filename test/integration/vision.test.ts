@@ -105,6 +105,8 @@ describe("vision engine (real models, real photos)", () => {
 		const second = r.faces[1];
 		const e = await engine.embed({ image: sample(2), box: second.box });
 		expect(cosine(e.embedding, second.embedding!)).toBeGreaterThan(0.95);
+		await expect(engine.embed({ image: sample(2), box: [5000, 5000, 5100, 5100] })).rejects.toMatchObject({ code: "INVALID_BOX" });
+		await expect(engine.embed({ image: sample(2), box: [50, 50, 40, 60] })).rejects.toMatchObject({ code: "INVALID_BOX" });
 	});
 
 	it("finds no face in a picture without one", async () => {
