@@ -199,13 +199,7 @@ export class VisionEngine {
 			.slice(0, input.maxFaces ?? 20);
 		const t2 = now();
 		const faces = await this.facesOf(image, dets, input.embed !== false, input.liveness ?? this.opts.liveness ?? false);
-		const toSource = (v: number) => v * scale;
-		const out: Face[] = faces.faces.map(f => ({
-			...f,
-			box: f.box.map(toSource) as Box,
-			landmarks: f.landmarks.map(p => [toSource(p[0]), toSource(p[1])] as Point),
-			quality: { ...f.quality, interocularPx: f.quality.interocularPx * scale }
-		}));
+		const out = faces.faces.map(f => inSourcePixels(f, scale));
 		const totalMs = now() - t0;
 		return { width, height, faces: out, timings: { decodeMs: t1 - t0, detectMs: t2 - t1, ...faces.timings, totalMs } };
 	}
@@ -225,9 +219,10 @@ export class VisionEngine {
 			const { image, scale } = await this.load(input);
 			const b = input.box.map(v => v / scale) as Box;
 			if (!(b[2] > b[0] && b[3] > b[1])) throw new VisionError("INVALID_BOX", "box must be [x1, y1, x2, y2] with x2 > x1 and y2 > y1");
+			if (b[2] <= 0 || b[3] <= 0 || b[0] >= image.width || b[1] >= image.height) throw new VisionError("INVALID_BOX", "box lies outside the image");
 			const res = await this.facesOf(image, [{ box: b, score: 1 }], true, false);
 			const f = res.faces[0];
-			face = { ...f, box: input.box, landmarks: f.landmarks.map(p => [p[0] * scale, p[1] * scale] as Point) };
+			face = { ...inSourcePixels(f, scale), box: input.box };
 		} else face = (await this.analyze({ ...input, maxFaces: 1, embed: true })).faces[0];
 		if (!face || !face.embedding) throw new VisionError("NO_FACE_DETECTED", "no face was detected in the image");
 		return face as Face & { embedding: number[]; embeddingVersion: number };
@@ -341,6 +336,17 @@ export class VisionEngine {
 			return { score: p[1], probabilities: Array.from(p), experimental: true as const };
 		});
 	}
+}
+
+/** A face found on the decoded image, in the pixels of the source (shrunk-on-load photos). */
+function inSourcePixels(f: Face, scale: number): Face {
+	if (scale === 1) return f;
+	return {
+		...f,
+		box: f.box.map(v => v * scale) as Box,
+		landmarks: f.landmarks.map(p => [p[0] * scale, p[1] * scale] as Point),
+		quality: { ...f.quality, interocularPx: f.quality.interocularPx * scale }
+	};
 }
 
 const area = (b: Box) => (b[2] - b[0]) * (b[3] - b[1]);

@@ -12,7 +12,11 @@ import { decodeImage } from "../../lib/vision/decode";
 import { VisionEngine, VisionError } from "../../lib/vision/engine";
 import { loadManifest, verifyModels } from "../../lib/vision/manifest";
 import { cosine, similarityFromCosine } from "../../lib/vision/similarity";
-import { startNode, type TestNode } from "../support/node";
+import { ServiceBroker } from "moleculer";
+import { loadConfig } from "../../config";
+import { brokerOptions } from "../../moleculer.config";
+import inferenceService from "../../services/inference.service";
+import { startNode, TEST_API_KEY, type TestNode } from "../support/node";
 
 const SAMPLES = path.join(__dirname, "../../node_modules/@vladmandic/face-api/demo");
 const sample = (i: number) => fs.readFileSync(path.join(SAMPLES, `sample${i}.jpg`));
@@ -101,6 +105,8 @@ describe("vision engine (real models, real photos)", () => {
 		const second = r.faces[1];
 		const e = await engine.embed({ image: sample(2), box: second.box });
 		expect(cosine(e.embedding, second.embedding!)).toBeGreaterThan(0.95);
+		await expect(engine.embed({ image: sample(2), box: [5000, 5000, 5100, 5100] })).rejects.toMatchObject({ code: "INVALID_BOX" });
+		await expect(engine.embed({ image: sample(2), box: [50, 50, 40, 60] })).rejects.toMatchObject({ code: "INVALID_BOX" });
 	});
 
 	it("finds no face in a picture without one", async () => {
@@ -150,6 +156,28 @@ describe("inference service", () => {
 		node = await startNode({ SERVICES: "inference" });
 		await expect(node.broker.call("inference.analyze", {})).rejects.toMatchObject({ code: 400, type: "IMAGE_REQUIRED" });
 		await expect(node.broker.call("inference.analyze", { image: Buffer.from("nope") })).rejects.toMatchObject({ code: 400, type: "UNDECODABLE_IMAGE" });
+	});
+
+	it("takes a raw RGB24 frame as a Buffer across a transporter (CBOR-serialised packets)", async () => {
+		// Moleculer's Fake transporter passes serialised packets over an in-process bus, so the
+		// frame goes through the same CBOR encoding as over NATS.
+		const cfg = (id: string) => loadConfig({ NODE_ID: id, API_KEY: TEST_API_KEY, METRICS_PORT: "off", LOG_LEVEL: "warn", SERVICES: "inference" });
+		const worker = new ServiceBroker({ ...brokerOptions(cfg("vision-worker")), transporter: "Fake" });
+		worker.createService(inferenceService(cfg("vision-worker")));
+		const caller = new ServiceBroker({ ...brokerOptions(cfg("vision-caller")), transporter: "Fake" });
+		await Promise.all([worker.start(), caller.start()]);
+		try {
+			await caller.waitForServices(["inference"], 10000);
+			const { data, info } = await sharp(sample(1)).resize(640, 360, { fit: "cover" }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+			const r: any = await caller.call("inference.analyze", { frame: { data, width: info.width, height: info.height } }, { nodeID: "vision-worker" });
+			expect([r.width, r.height]).toEqual([640, 360]);
+			expect(r.faces.length).toBeGreaterThanOrEqual(1);
+			expect(r.faces[0].embedding).toHaveLength(512);
+			const e: any = await caller.call("inference.embed", { frame: { data, width: info.width, height: info.height }, box: r.faces[0].box }, { nodeID: "vision-worker" });
+			expect(cosine(e.embedding, r.faces[0].embedding)).toBeGreaterThan(0.95);
+		} finally {
+			await Promise.all([caller.stop(), worker.stop()]);
+		}
 	});
 
 	it("refuses to start when a model is missing, naming the file", async () => {
