@@ -254,7 +254,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		...modelLocation(env, cwd),
 		inferenceThreads: int(env, "INFERENCE_THREADS", 1, 1, 64),
 		inferenceQueue: int(env, "INFERENCE_QUEUE", 16, 0, 10000),
-		inferenceFlip: bool(env, "INFERENCE_FLIP", true),
+		inferenceFlip: bool(env, "INFERENCE_FLIP", false),
 		livenessDefault: bool(env, "LIVENESS", false),
 		mongoUri: url(env, "MONGO_URI", ["mongodb", "mongodb+srv"]),
 		qdrantUrl: url(env, "QDRANT_URL", ["http", "https"]),

@@ -8,14 +8,14 @@ describe("vision configuration", () => {
 		const cfg = loadConfig(base, { cwd: "/srv/rollcall" });
 		expect(cfg.inferenceThreads).toBe(1);
 		expect(cfg.inferenceQueue).toBe(16);
-		expect(cfg.inferenceFlip).toBe(true);
+		expect(cfg.inferenceFlip).toBe(false);
 		expect(cfg.livenessDefault).toBe(false);
 		expect(cfg.modelsDir).toBe("/srv/rollcall/onnx-models");
 		expect(cfg.modelsManifest).toBe(path.resolve(__dirname, "../../../config/models.json"));
 	});
 	it("reads and validates the variables", () => {
-		const cfg = loadConfig({ ...base, INFERENCE_THREADS: "2", INFERENCE_QUEUE: "0", INFERENCE_FLIP: "false", LIVENESS: "on", MODELS_MANIFEST: "sets/arcface.json" }, { cwd: "/srv" });
-		expect([cfg.inferenceThreads, cfg.inferenceQueue, cfg.inferenceFlip, cfg.livenessDefault]).toEqual([2, 0, false, true]);
+		const cfg = loadConfig({ ...base, INFERENCE_THREADS: "2", INFERENCE_QUEUE: "0", INFERENCE_FLIP: "true", LIVENESS: "on", MODELS_MANIFEST: "sets/arcface.json" }, { cwd: "/srv" });
+		expect([cfg.inferenceThreads, cfg.inferenceQueue, cfg.inferenceFlip, cfg.livenessDefault]).toEqual([2, 0, true, true]);
 		expect(cfg.modelsManifest).toBe("/srv/sets/arcface.json");
 		expect(() => loadConfig({ ...base, INFERENCE_THREADS: "0" })).toThrow(ConfigError);
 		expect(() => loadConfig({ ...base, INFERENCE_QUEUE: "-1" })).toThrow(/INFERENCE_QUEUE/);
