@@ -6,13 +6,15 @@
  * process and is not counted. Also: how fast node-av decodes the clip flat out.
  *
  *   npm run bench:ingest -- [--seconds 60] [--every 5] [--keyint 25] [--bitrate 4000]
+ *   npm run bench:ingest -- --soak 300   (memory of a reconnecting live source decoding every
+ *                                        frame of a 640x360 live stream for 300 s)
  *
  * Needs GStreamer (see test/support/rtsp.ts for the Debian packages).
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openFrames, type SourceStats } from "../lib/video/frame-source";
+import { liveFrames, openFrames, type SourceStats } from "../lib/video/frame-source";
 import { encodeClip, rtspServerMissing, startRtspServer } from "../test/support/rtsp";
 
 function arg(name: string, def: number): number {
@@ -81,12 +83,36 @@ async function flatOut(file: string): Promise<{ fps: number; frames: number; cpu
 	return { fps: stats.decodedPackets / wall, frames: stats.decodedPackets, cpuS: (cpu.user + cpu.system) / 1e6 };
 }
 
+/** Decode every frame of a live stream for `seconds`, printing resident and heap memory. */
+async function soak(seconds: number) {
+	const server = await startRtspServer({ live: { "/live": { width: 640, height: 360, fps: 25 } } });
+	const ctl = new AbortController();
+	const stats: SourceStats = { packets: 0, decodedPackets: 0, frames: 0, mode: "full" };
+	const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+	const t0 = performance.now();
+	let next = 0;
+	try {
+		for await (const _ of liveFrames({ url: server.url("/live") }, { width: 320, signal: ctl.signal, stats })) {
+			const t = (performance.now() - t0) / 1000;
+			if (t >= next) {
+				const m = process.memoryUsage();
+				console.log(`t=${t.toFixed(0).padStart(4)} s frames=${String(stats.frames).padStart(6)} rss=${mb(m.rss)} MB heap=${mb(m.heapUsed)} MB external=${mb(m.external)} MB`);
+				next += 15;
+			}
+			if (t >= seconds) ctl.abort();
+		}
+	} finally {
+		await server.stop();
+	}
+}
+
 async function main() {
 	const missing = rtspServerMissing();
 	if (missing) {
 		console.error(`bench/ingest: ${missing}`);
 		process.exit(2);
 	}
+	if (process.argv.includes("--soak")) return soak(arg("soak", 300));
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollcall-ingest-"));
 	const clip = path.join(dir, "camera-1080p25.mp4");
 	console.log(`Encoding ${SECONDS} s of 1920x1080 @ 25 fps H.264, key frame every ${KEYINT} frames, ${BITRATE} kbit/s, x264 veryfast, no B-frames ...`);

@@ -33,6 +33,7 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 		rtsp = await startRtspServer({ live: { "/live": { width: 640, height: 360, fps: 25, keyint: 25 } } });
 		// The Java backend's camera lookup: camera 42 is known there only.
 		java = http.createServer((req, res) => {
+			if (req.url === "/api/v1/cameras/43") return; // a backend that never answers
 			if (req.url === "/api/v1/cameras/42") {
 				res.writeHead(200, { "Content-Type": "application/json" });
 				res.end(JSON.stringify({ status: 200, message: "OK", data: { id: 42, name: "B202-01", rtspUrl: rtsp.url("/live", "viewer:javapass"), roomId: 5 } }));
@@ -45,7 +46,7 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 		silent = net.createServer(s => silentSockets.push(s));
 		await new Promise<void>(r => silent.listen(0, "127.0.0.1", () => r()));
 		silentPort = (silent.address() as net.AddressInfo).port;
-		node = await startNode({ JAVA_BACKEND_URL: `http://127.0.0.1:${(java.address() as net.AddressInfo).port}`, PREVIEW_MAX_FILES: "2" });
+		node = await startNode({ JAVA_BACKEND_URL: `http://127.0.0.1:${(java.address() as net.AddressInfo).port}`, PREVIEW_MAX_FILES: "2", CAMERA_LOOKUP_TIMEOUT: "1000" });
 	}, 60_000);
 
 	afterAll(async () => {
@@ -190,6 +191,13 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 		const missing = await api(node.baseUrl, "/cameras/capture-frame" + q({ cameraId: 1 }));
 		expect(missing.status).toBe(404);
 		expect(missing.body).toEqual({ status: 404, message: "Camera not found: 1", code: "CAMERA_NOT_FOUND" });
+		// A backend that does not answer costs the lookup timeout (CAMERA_LOOKUP_TIMEOUT=1000), no more.
+		const t = Date.now();
+		const slow = await api(node.baseUrl, "/cameras/capture-frame" + q({ cameraId: 43 }));
+		expect(slow.status).toBe(404);
+		expect(slow.body.code).toBe("CAMERA_NOT_FOUND");
+		expect(Date.now() - t).toBeGreaterThanOrEqual(950);
+		expect(Date.now() - t).toBeLessThan(2500);
 	});
 
 	it("capture-frame: 400 without cameraId or rtspUrl, 400 for a bad format or scheme, 500 FRAME_CAPTURE_FAILED when capture fails", async () => {

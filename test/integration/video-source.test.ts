@@ -78,6 +78,12 @@ describeWithRtsp("frame sources on node-av", () => {
 		expect(max - min).toBeGreaterThan(100);
 	});
 
+	it("receives RTSP over UDP when asked", async () => {
+		const frames = await take(openFrames({ url: server.url("/live") }, { transport: "udp", width: 160 }), 3);
+		expect(frames).toHaveLength(3);
+		expect([frames[0].sourceWidth, frames[0].sourceHeight]).toEqual([640, 360]);
+	});
+
 	it("samples a live stream from key frames only when they come often enough", async () => {
 		const stats: SourceStats = { packets: 0, decodedPackets: 0, frames: 0, mode: "key" };
 		const frames = await take(openFrames({ url: server.url("/live") }, { everySeconds: 1, width: 160, stats }), 3);
