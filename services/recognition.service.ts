@@ -16,7 +16,6 @@ import { cameraActor, cameraActorName } from "./actors/camera.actor";
 import { sessionActor, sessionActorName, type SessionDoc } from "./actors/session.actor";
 
 const ACTIVE = ["starting", "active", "stopping"];
-const CAMERA_TEST_TIMEOUT_MS = 10_000;
 /** The Java backend's documented callback path, used when a request has no callbackUrl. */
 const DEFAULT_CALLBACK_PATH = "/api/v1/attendance/recognition-result";
 
@@ -137,7 +136,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 		methods: {
 			async testCamera(this: any, slotId: number, camera: SessionCamera) {
 				try {
-					const grab = await grabFrames({ url: camera.rtspUrl }, 1, { connectTimeoutMs: CAMERA_TEST_TIMEOUT_MS, readTimeoutMs: CAMERA_TEST_TIMEOUT_MS, width: 64 });
+					const grab = await grabFrames({ url: camera.rtspUrl }, 1, { connectTimeoutMs: cfg.cameraConnectTimeout, readTimeoutMs: cfg.cameraReadTimeout, transport: cfg.rtspTransport, width: 64 });
 					return { cameraId: camera.id, ok: grab.frames.length > 0, error: grab.frames.length > 0 ? null : "no frame" };
 				} catch (err) {
 					this.logger.warn("Camera failed its connection test", { slotId, cameraId: camera.id, url: redactUrl(camera.rtspUrl), error: (err as Error).message });

@@ -52,6 +52,9 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 					{ url: camera.rtspUrl },
 					{
 						everySeconds: scanInterval,
+						transport: cfg.rtspTransport,
+						connectTimeoutMs: cfg.cameraConnectTimeout,
+						readTimeoutMs: cfg.cameraReadTimeout,
 						signal: abort.signal,
 						onEvent: (e: LiveEvent) => {
 							if (e.type === "connected") this.setStatus("connected", { openMs: e.openMs });
