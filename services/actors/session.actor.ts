@@ -156,14 +156,17 @@ export function sessionActor(cfg: Config, session: SessionDoc): ServiceSchema {
 		async started(this: any) {
 			const points: { id: string; vector: number[]; payload: { userId: number } }[] = await this.broker.call("embeddings.fetch", { filter: { slotId } });
 			gallery = new StudentGallery(points.filter(p => students.has(p.payload.userId)).map(p => ({ userId: p.payload.userId, embedding: p.vector })));
-			// Resume: who was already reported, and how often each student was seen.
-			const seen: { userId: number; sightings: number; recognitionId?: string }[] = await this.broker.call("attendance.find", { query: { slotId }, limit: 100000 });
+			// Resume: who was already reported (from the reports themselves, which are written
+			// first, so a crash between a report and its attendance never reports twice) and
+			// how often each student was seen.
+			const reports: { userId: number }[] = await this.broker.call("recognitions.find", { query: { slotId, kind: "report" }, fields: ["userId"], limit: 100000 });
+			const seen: { userId: number; sightings: number }[] = await this.broker.call("attendance.find", { query: { slotId }, fields: ["userId", "sightings"], limit: 100000 });
 			rule = new AttendanceRule(
-				seen.filter(a => a.recognitionId).map(a => a.userId),
+				reports.map(r => r.userId),
 				seen.map(a => [a.userId, a.sightings ?? 0] as [number, number])
 			);
 			this.saveTimer = setInterval(() => void this.saveCounters().catch(() => undefined), 5000);
-			this.logger.info("Session actor started", { slotId, students: gallery.size, reported: seen.filter(a => a.recognitionId).length });
+			this.logger.info("Session actor started", { slotId, students: gallery.size, reported: reports.length });
 		},
 		async stopped(this: any) {
 			clearInterval(this.saveTimer);
