@@ -1,0 +1,131 @@
+/**
+ * Sessions on one node: N sessions with C cameras each, every camera a 1080p25 H.264 stream
+ * over RTSP from GStreamer's server on 127.0.0.1 (one shared file mount, real-time pace),
+ * scanInterval 5 s, the real vision engine. Prints the cameras' scan lag, this process's CPU
+ * and memory, and memory per session; and, separately, the time from a sampled 1080p frame
+ * with five faces to its results queued for callback.
+ *
+ *   npm run bench:sessions -- [--sessions 20] [--cameras 2] [--seconds 60]
+ *
+ * Needs GStreamer (test/support/rtsp.ts lists the Debian packages).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import sharp from "sharp";
+import { loadConfig } from "../config";
+import { createNode } from "../services";
+import { makeFaceVideo, SAMPLES } from "../test/support/face-video";
+import { startJavaBackend } from "../test/support/java-backend";
+import { rtspServerMissing, startRtspServer } from "../test/support/rtsp";
+
+function arg(name: string, def: number): number {
+	const i = process.argv.indexOf(`--${name}`);
+	return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+const SESSIONS = arg("sessions", 20);
+const CAMERAS = arg("cameras", 2);
+const SECONDS = arg("seconds", 60);
+const mb = (b: number) => Math.round((b / 1024 / 1024) * 10) / 10;
+const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : 0);
+
+async function main() {
+	const missing = rtspServerMissing();
+	if (missing) throw new Error(missing);
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollcall-bench-sessions-"));
+	const clip = path.join(dir, "room1080.mp4");
+	await makeFaceVideo(clip, { segments: SAMPLES.map(photo => ({ photo, seconds: 2 })), width: 1920, height: 1080, fps: 25, keyint: 25 });
+	const rtsp = await startRtspServer({ files: { "/room": clip } });
+	const backend = await startJavaBackend();
+	const cfg = loadConfig({ API_KEY: "bench-api-key-0123456789", PORT: "0", METRICS_PORT: "off", LOG_LEVEL: "warn", DATA_DIR: dir, MAX_SESSIONS: String(SESSIONS + 1), CALLBACK_POLL_MS: "1000" });
+	const broker = createNode(cfg);
+	await broker.start();
+
+	// Frame -> results queued: a 1080p frame with the five largest faces of the sample photos.
+	const latency = await frameToResults(broker);
+
+	const rand = (seed: number) => Array.from({ length: 512 }, (_, i) => Math.sin(seed * 7.1 + i * 0.37));
+	const base = process.memoryUsage().rss;
+	const cpu0 = process.cpuUsage();
+	const t0 = Date.now();
+	for (let s = 1; s <= SESSIONS; s++) {
+		await broker.call("recognition.processSession", {
+			slotId: 1000 + s,
+			roomId: s,
+			students: Array.from({ length: 30 }, (_, i) => ({ userId: s * 100 + i, fullName: `S${i}`, rollNumber: `R${i}`, embeddingVector: rand(s * 100 + i), embeddingVersion: 1 })),
+			cameras: Array.from({ length: CAMERAS }, (_, c) => ({ id: s * 10 + c, name: `Cam ${c}`, rtspUrl: rtsp.url("/room") })),
+			config: { similarityThreshold: 0.85, scanInterval: 5, callbackUrl: backend.url }
+		});
+	}
+	const startedIn = (Date.now() - t0) / 1000;
+	const lags: number[] = [];
+	const rss: number[] = [];
+	const steadyCpu0 = process.cpuUsage();
+	const steadyT0 = Date.now();
+	while (Date.now() - steadyT0 < SECONDS * 1000) {
+		await new Promise(r => setTimeout(r, 5000));
+		rss.push(process.memoryUsage().rss);
+		const names = broker.registry.getServiceList({ onlyLocal: true }).filter((s: any) => s.settings?.actor === "camera").map((s: any) => s.name);
+		for (const n of names) {
+			const st: any = await broker.call(`${n}.state`);
+			if (st.frames > 1) lags.push(st.lagMs);
+		}
+	}
+	const steady = process.cpuUsage(steadyCpu0);
+	const steadyWall = (Date.now() - steadyT0) / 1000;
+	const frames = (await broker.call<any[]>("sessions.active")).reduce((s: number, d: any) => s + (d.counters?.frames ?? 0), 0);
+	const result = {
+		sessions: SESSIONS,
+		camerasPerSession: CAMERAS,
+		stream: "1080p25 H.264 over RTSP (GStreamer, 127.0.0.1), scanInterval 5 s",
+		startSeconds: Math.round(startedIn * 10) / 10,
+		steadySeconds: Math.round(steadyWall),
+		framesAnalysed: frames,
+		scanLagMs: { p50: pct(lags, 50), p95: pct(lags, 95), max: Math.max(0, ...lags) },
+		cpuPercentOfOneCore: Math.round(((steady.user + steady.system) / 1000 / (steadyWall * 1000)) * 1000) / 10,
+		rssMb: { beforeSessions: mb(base), peak: mb(Math.max(...rss)), last: mb(rss[rss.length - 1]) },
+		mbPerSession: mb((Math.max(...rss) - base) / SESSIONS),
+		frameToResultsMs: latency,
+		totalCpuSinceStart: Math.round((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6),
+		node: process.version,
+		cpus: os.cpus().length
+	};
+	console.log(JSON.stringify(result, null, 1));
+	await broker.stop();
+	await rtsp.stop();
+	await backend.close();
+	fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** ms from a sampled frame to its results persisted and queued, for a frame with 5 faces. */
+async function frameToResults(broker: import("moleculer").ServiceBroker) {
+	const tiles = await Promise.all(SAMPLES.slice(0, 5).map(p => sharp(p).resize(384, 540, { fit: "cover" }).toBuffer()));
+	const frame = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+		.composite(tiles.map((t, i) => ({ input: t, left: i * 384, top: 270 })))
+		.raw()
+		.toBuffer({ resolveWithObject: true });
+	const slotId = 999;
+	await broker.call("sessions.create", { slotId, status: "active", students: [{ userId: 1, fullName: "x", rollNumber: "x", embeddingVersion: 1 }], cameras: [], config: { similarityThreshold: 0.85, scanInterval: 5, callbackUrl: "http://127.0.0.1:9/x" }, startedAt: new Date() });
+	await broker.call("embeddings.upsert", { points: [{ id: "bench:999:1", vector: Array.from({ length: 512 }, (_, i) => Math.cos(i)), payload: { slotId, userId: 1 } }] });
+	const doc: any = (await broker.call<any[], object>("sessions.find", { query: { slotId } }))[0];
+	const { sessionActor } = await import("../services/actors/session.actor");
+	broker.createService(sessionActor(loadConfig({ API_KEY: "bench-api-key-0123456789" }), doc));
+	await broker.waitForServices([`session-${slotId}`]);
+	const times: number[] = [];
+	let faces = 0;
+	for (let i = 0; i < 12; i++) {
+		const t = performance.now();
+		const res: any = await broker.call("inference.analyze", { frame: { data: frame.data, width: frame.info.width, height: frame.info.height } });
+		await broker.call(`session-${slotId}.faces`, { cameraId: 1, frameAt: new Date(), processingMs: 0, faces: res.faces });
+		if (i >= 2) times.push(performance.now() - t);
+		faces = res.faces.length;
+	}
+	await broker.destroyService(broker.getLocalService(`session-${slotId}`)!);
+	await broker.call("sessions.remove", { id: doc._id });
+	return { faces, median: Math.round(pct(times, 50)), p90: Math.round(pct(times, 90)) };
+}
+
+main().catch(err => {
+	console.error(err);
+	process.exit(1);
+});
