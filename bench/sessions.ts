@@ -102,6 +102,7 @@ async function frameToResults(broker: import("moleculer").ServiceBroker) {
 	const tiles = await Promise.all(SAMPLES.slice(0, 5).map(p => sharp(p).resize(384, 540, { fit: "cover" }).toBuffer()));
 	const frame = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 90, g: 90, b: 90 } } })
 		.composite(tiles.map((t, i) => ({ input: t, left: i * 384, top: 270 })))
+		.removeAlpha()
 		.raw()
 		.toBuffer({ resolveWithObject: true });
 	const slotId = 999;

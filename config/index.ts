@@ -40,6 +40,8 @@ export interface Config {
 	modelsManifest: string;
 	/** onnxruntime intraOpNumThreads per session on inference nodes. */
 	inferenceThreads: number;
+	/** Vision engines in worker threads (0: one engine on the event loop's thread). */
+	inferenceWorkers: number;
 	/** Requests an inference node queues behind the running one before answering INFERENCE_BUSY. */
 	inferenceQueue: number;
 	/** Horizontal-flip test-time augmentation for embeddings (two embedder runs per face). */
@@ -253,6 +255,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		uploadsDir: dir("UPLOADS_DIR", path.join(dataDir, "uploads")),
 		...modelLocation(env, cwd),
 		inferenceThreads: int(env, "INFERENCE_THREADS", 1, 1, 64),
+		inferenceWorkers: int(env, "INFERENCE_WORKERS", 1, 0, 64),
 		inferenceQueue: int(env, "INFERENCE_QUEUE", 16, 0, 10000),
 		inferenceFlip: bool(env, "INFERENCE_FLIP", false),
 		livenessDefault: bool(env, "LIVENESS", false),

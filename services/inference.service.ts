@@ -15,6 +15,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { ApiError, badRequest } from "../lib/errors";
 import { VisionEngine, VisionError, type AnalyzeInput } from "../lib/vision/engine";
+import { EnginePool } from "../lib/vision/engine-pool";
 import { loadManifest } from "../lib/vision/manifest";
 import { BoundedQueue, QueueFullError } from "../lib/vision/queue";
 
@@ -48,9 +49,9 @@ function engineInput(p: Record<string, any>): AnalyzeInput {
 }
 
 export default function inferenceService(cfg: Config): ServiceSchema {
-	let engine: VisionEngine;
-	// Concurrency 1: one request uses this node's inference threads; the rest wait or bounce.
-	const queue = new BoundedQueue(1, cfg.inferenceQueue);
+	let engine: VisionEngine | EnginePool;
+	// One request per engine at a time (each uses its own inference threads); the rest wait or bounce.
+	const queue = new BoundedQueue(Math.max(1, cfg.inferenceWorkers), cfg.inferenceQueue);
 
 	const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
 		try {
@@ -64,7 +65,7 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 
 	return {
 		name: "inference",
-		settings: { threads: cfg.inferenceThreads, queue: cfg.inferenceQueue },
+		settings: { workers: cfg.inferenceWorkers, threads: cfg.inferenceThreads, queue: cfg.inferenceQueue },
 		actions: {
 			analyze: {
 				params: imageParams,
@@ -101,8 +102,10 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 		},
 		async started() {
 			const manifest = loadManifest(cfg.modelsManifest);
-			engine = await VisionEngine.create({ modelsDir: cfg.modelsDir, manifest, threads: cfg.inferenceThreads, flip: cfg.inferenceFlip, liveness: cfg.livenessDefault });
-			this.logger.info("Vision engine ready", { set: manifest.set, embeddingVersion: manifest.embeddingVersion, threads: cfg.inferenceThreads, queue: cfg.inferenceQueue });
+			const opts = { modelsDir: cfg.modelsDir, manifest, threads: cfg.inferenceThreads, flip: cfg.inferenceFlip, liveness: cfg.livenessDefault };
+			// Engines in worker threads keep this node's event loop free; 0 runs one in this thread.
+			engine = cfg.inferenceWorkers > 0 ? await EnginePool.create({ ...opts, workers: cfg.inferenceWorkers }) : await VisionEngine.create(opts);
+			this.logger.info("Vision engine ready", { set: manifest.set, embeddingVersion: manifest.embeddingVersion, workers: cfg.inferenceWorkers, threads: cfg.inferenceThreads, queue: cfg.inferenceQueue });
 		},
 		async stopped() {
 			await engine?.close();

@@ -1,0 +1,37 @@
+/** Vision engines in worker threads give the same answers as one on the main thread, errors included. */
+import fs from "node:fs";
+import path from "node:path";
+import { VisionEngine, VisionError } from "../../lib/vision/engine";
+import { EnginePool } from "../../lib/vision/engine-pool";
+import { loadManifest } from "../../lib/vision/manifest";
+import { modelLocation } from "../../config";
+
+const SAMPLE = path.join(__dirname, "../../node_modules/@vladmandic/face-api/demo/sample1.jpg");
+
+describe("EnginePool", () => {
+	const loc = modelLocation({}, path.resolve(__dirname, "../.."));
+	const opts = { modelsDir: loc.modelsDir, manifest: loadManifest(loc.modelsManifest), threads: 1 };
+	let pool: EnginePool;
+	let engine: VisionEngine;
+	beforeAll(async () => {
+		[pool, engine] = await Promise.all([EnginePool.create({ ...opts, workers: 2 }), VisionEngine.create(opts)]);
+	});
+	afterAll(async () => {
+		await pool?.close();
+		await engine?.close();
+	});
+
+	it("analyzes in workers exactly as in this thread, two requests at once", async () => {
+		const image = fs.readFileSync(SAMPLE);
+		const [a, b, local] = await Promise.all([pool.analyze({ image }), pool.analyze({ image }), engine.analyze({ image })]);
+		expect(a.faces.length).toBeGreaterThan(0);
+		expect(a.faces.map(f => f.box)).toEqual(local.faces.map(f => f.box));
+		expect(b.faces[0].embedding).toEqual(local.faces[0].embedding);
+		expect(pool.embeddingVersion).toBe(engine.embeddingVersion);
+	});
+
+	it("keeps the code of an engine error", async () => {
+		await expect(pool.analyze({ image: Buffer.from("not an image") })).rejects.toBeInstanceOf(VisionError);
+		await expect(pool.analyze({ image: Buffer.from("not an image") })).rejects.toMatchObject({ code: "UNDECODABLE_IMAGE" });
+	});
+});
