@@ -34,10 +34,12 @@ async function main() {
 	if (missing) throw new Error(missing);
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollcall-bench-sessions-"));
 	const clip = path.join(dir, "room1080.mp4");
-	await makeFaceVideo(clip, { segments: SAMPLES.map(photo => ({ photo, seconds: 2 })), width: 1920, height: 1080, fps: 25, keyint: 25 });
+	// Long enough that the streams do not end (and reconnect) while they are measured.
+	const clipSeconds = SECONDS + 30 + SESSIONS;
+	await makeFaceVideo(clip, { segments: Array.from({ length: Math.ceil(clipSeconds / 5) }, (_, i) => ({ photo: SAMPLES[i % SAMPLES.length], seconds: 5 })), width: 1920, height: 1080, fps: 25, keyint: 25, motion: "still" });
 	const rtsp = await startRtspServer({ files: { "/room": clip } });
 	const backend = await startJavaBackend();
-	const cfg = loadConfig({ API_KEY: "bench-api-key-0123456789", PORT: "0", METRICS_PORT: "off", LOG_LEVEL: "warn", DATA_DIR: dir, MAX_SESSIONS: String(SESSIONS + 1), CALLBACK_POLL_MS: "1000" });
+	const cfg = loadConfig({ ...process.env, API_KEY: "bench-api-key-0123456789", PORT: "0", METRICS_PORT: "off", LOG_LEVEL: "warn", DATA_DIR: dir, MAX_SESSIONS: String(SESSIONS + 1), CALLBACK_POLL_MS: "1000" });
 	const broker = createNode(cfg);
 	await broker.start();
 
@@ -88,7 +90,8 @@ async function main() {
 		frameToResultsMs: latency,
 		totalCpuSinceStart: Math.round((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6),
 		node: process.version,
-		cpus: os.cpus().length
+		cpus: os.cpus().length,
+		inferenceWorkers: cfg.inferenceWorkers
 	};
 	console.log(JSON.stringify(result, null, 1));
 	await broker.stop();
@@ -99,9 +102,24 @@ async function main() {
 
 /** ms from a sampled frame to its results persisted and queued, for a frame with 5 faces. */
 async function frameToResults(broker: import("moleculer").ServiceBroker) {
-	const tiles = await Promise.all(SAMPLES.slice(0, 5).map(p => sharp(p).resize(384, 540, { fit: "cover" }).toBuffer()));
+	// Five faces cut from the sample photos (with a margin), side by side in a 1080p frame.
+	const crops: Buffer[] = [];
+	for (const photo of SAMPLES) {
+		const det: any = await broker.call("inference.detect", { image: fs.readFileSync(photo) });
+		for (const f of det.faces.slice(0, 2)) {
+			if (crops.length === 5) break;
+			const [x1, y1, x2, y2] = f.box;
+			const m = 0.4 * (x2 - x1);
+			const meta = await sharp(photo).metadata();
+			const left = Math.max(0, Math.round(x1 - m)),
+				top = Math.max(0, Math.round(y1 - m));
+			const width = Math.min(meta.width! - left, Math.round(x2 - x1 + 2 * m)),
+				height = Math.min(meta.height! - top, Math.round(y2 - y1 + 2 * m));
+			crops.push(await sharp(photo).rotate().extract({ left, top, width, height }).resize(360, 480, { fit: "cover" }).toBuffer());
+		}
+	}
 	const frame = await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 90, g: 90, b: 90 } } })
-		.composite(tiles.map((t, i) => ({ input: t, left: i * 384, top: 270 })))
+		.composite(crops.map((t, i) => ({ input: t, left: 30 + i * 378, top: 300 })))
 		.removeAlpha()
 		.raw()
 		.toBuffer({ resolveWithObject: true });
