@@ -33,10 +33,14 @@ async function main() {
 	const missing = rtspServerMissing();
 	if (missing) throw new Error(missing);
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollcall-bench-sessions-"));
-	const clip = path.join(dir, "room1080.mp4");
+	// The clip is kept between runs (it takes minutes to render).
+	const clip = path.join(os.tmpdir(), `rollcall-bench-room1080-${SECONDS + 30 + SESSIONS}s.mp4`);
 	// Long enough that the streams do not end (and reconnect) while they are measured.
 	const clipSeconds = SECONDS + 30 + SESSIONS;
-	await makeFaceVideo(clip, { segments: Array.from({ length: Math.ceil(clipSeconds / 5) }, (_, i) => ({ photo: SAMPLES[i % SAMPLES.length], seconds: 5 })), width: 1920, height: 1080, fps: 25, keyint: 25, motion: "still" });
+	if (!fs.existsSync(clip)) {
+		await makeFaceVideo(clip + ".part.mp4", { segments: Array.from({ length: Math.ceil(clipSeconds / 5) }, (_, i) => ({ photo: SAMPLES[i % SAMPLES.length], seconds: 5 })), width: 1920, height: 1080, fps: 25, keyint: 25, motion: "still" });
+		fs.renameSync(clip + ".part.mp4", clip);
+	}
 	const rtsp = await startRtspServer({ files: { "/room": clip } });
 	const backend = await startJavaBackend();
 	const cfg = loadConfig({ ...process.env, API_KEY: "bench-api-key-0123456789", PORT: "0", METRICS_PORT: "off", LOG_LEVEL: "warn", DATA_DIR: dir, MAX_SESSIONS: String(SESSIONS + 1), CALLBACK_POLL_MS: "1000" });

@@ -110,7 +110,9 @@ export class EnginePool {
 
 	async close(): Promise<void> {
 		this.closing = true;
-		// Terminating a worker releases its onnxruntime sessions with the thread.
+		// Let runs in flight finish: terminating a thread inside onnxruntime aborts the process.
+		const deadline = Date.now() + 10_000;
+		while (this.slots.some(s => s.pending.size > 0) && Date.now() < deadline) await new Promise(r => setTimeout(r, 20));
 		await Promise.all(this.slots.map(s => s.worker.terminate()));
 	}
 }
