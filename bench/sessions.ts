@@ -34,9 +34,9 @@ async function main() {
 	if (missing) throw new Error(missing);
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollcall-bench-sessions-"));
 	// The clip is kept between runs (it takes minutes to render).
-	const clip = path.join(os.tmpdir(), `rollcall-bench-room1080-${SECONDS + 30 + SESSIONS}s.mp4`);
+	const clip = path.join(os.tmpdir(), `rollcall-bench-room1080-${SECONDS + 120}s.mp4`);
 	// Long enough that the streams do not end (and reconnect) while they are measured.
-	const clipSeconds = SECONDS + 30 + SESSIONS;
+	const clipSeconds = SECONDS + 120;
 	if (!fs.existsSync(clip)) {
 		await makeFaceVideo(clip + ".part.mp4", { segments: Array.from({ length: Math.ceil(clipSeconds / 5) }, (_, i) => ({ photo: SAMPLES[i % SAMPLES.length], seconds: 5 })), width: 1920, height: 1080, fps: 25, keyint: 25, motion: "still" });
 		fs.renameSync(clip + ".part.mp4", clip);
