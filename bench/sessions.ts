@@ -65,6 +65,7 @@ async function main() {
 	}
 	const startedIn = (Date.now() - t0) / 1000;
 	const lags: number[] = [];
+	let skipped = 0;
 	const rss: number[] = [];
 	const steadyCpu0 = process.cpuUsage();
 	const steadyT0 = Date.now();
@@ -74,9 +75,11 @@ async function main() {
 		const names = broker.registry.getServiceList({ onlyLocal: true }).filter((s: any) => s.settings?.actor === "camera").map((s: any) => s.name);
 		for (const n of names) {
 			const st: any = await broker.call(`${n}.state`);
-			if (st.frames > 1) lags.push(st.lagMs);
+			// Scan lag: how late the sample arrived against its schedule plus its analysis time.
+			if (st.frames > 1) lags.push(st.lagMs + st.processingMs);
 		}
 	}
+	for (const n of broker.registry.getServiceList({ onlyLocal: true }).filter((s: any) => s.settings?.actor === "camera").map((s: any) => s.name)) skipped += ((await broker.call(`${n}.state`)) as any).skipped;
 	const steady = process.cpuUsage(steadyCpu0);
 	const steadyWall = (Date.now() - steadyT0) / 1000;
 	const frames = (await broker.call<any[]>("sessions.active")).reduce((s: number, d: any) => s + (d.counters?.frames ?? 0), 0);
@@ -87,6 +90,7 @@ async function main() {
 		startSeconds: Math.round(startedIn * 10) / 10,
 		steadySeconds: Math.round(steadyWall),
 		framesAnalysed: frames,
+		samplesSkippedWhileBusy: skipped,
 		scanLagMs: { p50: pct(lags, 50), p95: pct(lags, 95), max: Math.max(0, ...lags) },
 		cpuPercentOfOneCore: Math.round(((steady.user + steady.system) / 1000 / (steadyWall * 1000)) * 1000) / 10,
 		rssMb: { beforeSessions: mb(base), peak: mb(Math.max(...rss)), last: mb(rss[rss.length - 1]) },

@@ -24,16 +24,21 @@ export interface CameraState {
 	status: "connecting" | "connected" | "disconnected" | "stopped";
 	frames: number;
 	lastFrameAt: string | null;
-	/** How late the last scan started against its schedule, ms. */
+	/** How late the last sample arrived against its schedule, ms. */
 	lagMs: number;
+	/** Samples skipped because the previous one was still being analysed. */
+	skipped: number;
+	/** From the last sample's arrival to its results persisted, ms. */
+	processingMs: number;
 	frameRate: number | null;
 	lastError: string | null;
 }
 
 export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, scanInterval: number): ServiceSchema {
-	const state: CameraState = { cameraId: camera.id, status: "connecting", frames: 0, lastFrameAt: null, lagMs: 0, frameRate: null, lastError: null };
+	const state: CameraState = { cameraId: camera.id, status: "connecting", frames: 0, skipped: 0, processingMs: 0, lastFrameAt: null, lagMs: 0, frameRate: null, lastError: null };
 	const abort = new AbortController();
 	let loop: Promise<void> | null = null;
+	let inFlight: Promise<void> | null = null;
 
 	return {
 		name: cameraActorName(slotId, camera.id),
@@ -66,21 +71,33 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 						}
 					}
 				);
+				// Frames keep flowing while one is analysed: pausing the stream would make node-av's
+				// demuxer spin on its full queue. A sample that arrives while the previous one is
+				// still being analysed is skipped (and counted).
 				for await (const frame of frames) {
 					const started = Date.now();
 					state.lagMs = due ? Math.max(0, started - due) : 0;
 					due = started + scanInterval * 1000;
-					state.frames++;
 					state.frameRate = frame.frameRate;
-					state.lastFrameAt = new Date(started).toISOString();
-					try {
-						const res = await this.broker.call("inference.analyze", { frame: { data: frame.data, width: frame.width, height: frame.height } }, { timeout: 30_000 });
-						await this.broker.call(sessionActorName(slotId) + ".faces", { cameraId: camera.id, frameAt: new Date(started), processingMs: Date.now() - started, faces: res.faces });
-					} catch (err) {
-						if (abort.signal.aborted) break;
-						state.lastError = (err as Error).message;
-						this.logger.warn("Frame not processed", { slotId, cameraId: camera.id, error: (err as Error).message, code: (err as { type?: string }).type });
+					if (inFlight) {
+						state.skipped++;
+						continue;
 					}
+					state.frames++;
+					state.lastFrameAt = new Date(started).toISOString();
+					inFlight = this.analyse(frame, started).finally(() => (inFlight = null));
+				}
+				await inFlight;
+			},
+			async analyse(this: any, frame: { data: Buffer; width: number; height: number }, started: number) {
+				try {
+					const res = await this.broker.call("inference.analyze", { frame: { data: frame.data, width: frame.width, height: frame.height } }, { timeout: 30_000 });
+					await this.broker.call(sessionActorName(slotId) + ".faces", { cameraId: camera.id, frameAt: new Date(started), processingMs: Date.now() - started, faces: res.faces });
+					state.processingMs = Date.now() - started;
+				} catch (err) {
+					if (abort.signal.aborted) return;
+					state.lastError = (err as Error).message;
+					this.logger.warn("Frame not processed", { slotId, cameraId: camera.id, error: (err as Error).message, code: (err as { type?: string }).type });
 				}
 			}
 		},
