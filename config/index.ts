@@ -77,6 +77,18 @@ export interface Config {
 	previewMaxAge: number;
 	/** At most this many previews are kept (newest first). */
 	previewMaxFiles: number;
+	/** Enrollment: width the sampled frames are scaled to before detection (aspect kept). */
+	enrollFrameWidth: number;
+	/** Enrollment: only the first this many seconds of a video are read. */
+	enrollMaxSeconds: number;
+	/** Enrollment: least combined face quality `generate` accepts (LOW_QUALITY_FACE below). */
+	enrollMinQuality: number;
+	/** Enrollment: decoder threads per video. */
+	enrollDecodeThreads: number;
+	/** Largest video `embeddings/validate` accepts, bytes (spec: 50 MB). */
+	maxUploadBytes: number;
+	/** Where uploads are spooled while they are checked (always removed afterwards). */
+	uploadsTmpDir: string;
 }
 
 export class ConfigError extends Error {
@@ -275,7 +287,13 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		cameraLookupTimeout: int(env, "CAMERA_LOOKUP_TIMEOUT", 3000, 100, 60000),
 		previewsDir: dir("PREVIEWS_DIR", path.join(dataDir, "previews")),
 		previewMaxAge: int(env, "PREVIEW_MAX_AGE", 3600, 1, 30 * 24 * 3600),
-		previewMaxFiles: int(env, "PREVIEW_MAX_FILES", 200, 1, 100000)
+		previewMaxFiles: int(env, "PREVIEW_MAX_FILES", 200, 1, 100000),
+		enrollFrameWidth: int(env, "ENROLL_FRAME_WIDTH", 640, 160, 4096),
+		enrollMaxSeconds: int(env, "ENROLL_MAX_SECONDS", 60, 1, 3600),
+		enrollMinQuality: num(env, "ENROLL_MIN_QUALITY", 0.7, 0, 1),
+		enrollDecodeThreads: int(env, "ENROLL_DECODE_THREADS", 1, 1, 16),
+		maxUploadBytes: size(env, "MAX_UPLOAD_SIZE", 50 * 1024 * 1024),
+		uploadsTmpDir: dir("UPLOADS_TMP_DIR", path.join(os.tmpdir(), "rollcall-uploads"))
 	};
 }
 

@@ -5,6 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse, Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { PassThrough } from "node:stream";
+import Busboy from "@fastify/busboy";
 import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { Server as SocketServer } from "socket.io";
@@ -110,6 +112,10 @@ export default function apiService(cfg: Config): ServiceSchema {
 						"POST recognition/stop-session": "recognition.stopSession",
 						"GET recognition/sessions": "recognition.sessions",
 						"GET metrics": "metrics.snapshot",
+						"POST embeddings/generate": "enrollment.generate",
+						"POST embeddings/validate"(this: any, req: Req, res: ServerResponse) {
+							this.uploadVideo(req, res);
+						},
 						// Before "cameras/:id", so these are not taken for ids.
 						"GET cameras/test-connection": "streams.testConnection",
 						"GET cameras/capture-frame": "streams.captureFrame",
@@ -185,6 +191,65 @@ export default function apiService(cfg: Config): ServiceSchema {
 					return { status: "unhealthy", error: "Database connection failed: sessions unreachable", components };
 				}
 				return { status: degraded ? "degraded" : "healthy", activeSessions, components };
+			},
+
+			/**
+			 * embeddings/validate: the multipart field `video` is streamed to `enrollment.validate`
+			 * (on whichever node runs it) as it arrives, never buffered here; past the size limit
+			 * the stream is cut and the answer is FILE_TOO_LARGE.
+			 */
+			uploadVideo(this: any, req: Req, res: ServerResponse) {
+				const ctx = req.$ctx as Context<unknown, Meta>;
+				const fail = (err: ErrorLike) => {
+					req.unpipe();
+					req.resume(); // read the rest so the client sees the answer, not a reset
+					const env = errorEnvelope(err);
+					if (env.status >= 500) this.logger.error("Request failed", { method: req.method, url: req.url?.split("?")[0], error: err.message, code: env.code });
+					if (!res.headersSent) sendJson(res, env.status, env);
+				};
+				const required = () => new ApiError(400, "VIDEO_FILE_REQUIRED", "Video file is required");
+				const tooLarge = () => new ApiError(400, "FILE_TOO_LARGE", `Video file exceeds maximum size of ${Math.round(cfg.maxUploadBytes / (1024 * 1024))}MB`);
+				if (!/^multipart\/form-data/i.test(req.headers["content-type"] ?? "")) return fail(required());
+				// Multipart framing adds a little; a declared length well past the limit is refused unread.
+				if (Number(req.headers["content-length"]) > cfg.maxUploadBytes + 1024 * 1024) return fail(tooLarge());
+
+				let busboy: ReturnType<typeof Busboy>;
+				try {
+					busboy = Busboy({ headers: req.headers as any, limits: { files: 1, fileSize: cfg.maxUploadBytes, fields: 20, fieldSize: 4096, parts: 40 } });
+				} catch {
+					return fail(required());
+				}
+				let call: Promise<unknown> | null = null;
+				let truncated = false;
+				busboy.on("file", (field: string, file: NodeJS.ReadableStream & { resume(): void; unpipe(): void }, filename: string, _enc: string, mimetype: string) => {
+					if (field !== "video" || call) return file.resume();
+					const pass = new PassThrough();
+					file.on("limit", () => {
+						truncated = true;
+						file.unpipe();
+						pass.destroy(tooLarge());
+						file.resume();
+					});
+					file.pipe(pass);
+					call = ctx.call("enrollment.validate", { filename, mimetype }, { stream: pass } as any);
+					// An early refusal must not leave the upload stalled behind a full pipe.
+					call.catch(() => {
+						file.unpipe();
+						file.resume();
+					});
+				});
+				busboy.on("error", () => fail(required()));
+				busboy.on("finish", async () => {
+					if (!call) return fail(required());
+					try {
+						const data = await call;
+						if (truncated) return fail(tooLarge());
+						sendJson(res, 200, { status: 200, message: ctx.meta.$message ?? "OK", data });
+					} catch (err) {
+						fail(truncated ? tooLarge() : (err as ErrorLike));
+					}
+				});
+				req.pipe(busboy);
 			},
 
 			/** Relay a live event to Socket.IO clients: everyone in `all`, and the slot's room. */

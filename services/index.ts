@@ -11,6 +11,7 @@ import auditService from "./audit.service";
 import callbacksService from "./callbacks.service";
 import camerasService from "./cameras.service";
 import embeddingsService from "./embeddings.service";
+import enrollmentService from "./enrollment.service";
 import inferenceService from "./inference.service";
 import metricsService from "./metrics.service";
 import recognitionService from "./recognition.service";
@@ -23,7 +24,7 @@ type Factory = (cfg: Config) => ServiceSchema;
 export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 	storage: [sessionsService, recognitionsService, attendanceService, auditService, camerasService, embeddingsService, metricsService],
 	inference: [inferenceService],
-	actors: [recognitionService, streamsService, callbacksService],
+	actors: [recognitionService, streamsService, enrollmentService, callbacksService],
 	gateway: [apiService]
 };
 
