@@ -22,7 +22,7 @@ async function upload(baseUrl: string, file: Buffer | null, opts: { name?: strin
 	const headers: Record<string, string> = {};
 	if (opts.key !== null) headers["X-API-Key"] = opts.key ?? TEST_API_KEY;
 	const res = await fetch(`${baseUrl}/embeddings/validate`, { method: "POST", body: form, headers });
-	return { status: res.status, body: await res.json() };
+	return { status: res.status, body: (await res.json()) as any };
 }
 
 describe("enrollment from video", () => {
