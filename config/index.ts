@@ -291,7 +291,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		enrollFrameWidth: int(env, "ENROLL_FRAME_WIDTH", 640, 160, 4096),
 		enrollMaxSeconds: int(env, "ENROLL_MAX_SECONDS", 60, 1, 3600),
 		enrollMinQuality: num(env, "ENROLL_MIN_QUALITY", 0.7, 0, 1),
-		enrollDecodeThreads: int(env, "ENROLL_DECODE_THREADS", 1, 1, 16),
+		enrollDecodeThreads: int(env, "ENROLL_DECODE_THREADS", 2, 1, 16),
 		maxUploadBytes: size(env, "MAX_UPLOAD_SIZE", 50 * 1024 * 1024),
 		uploadsTmpDir: dir("UPLOADS_TMP_DIR", path.join(os.tmpdir(), "rollcall-uploads"))
 	};
