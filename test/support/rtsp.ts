@@ -1,6 +1,6 @@
 /**
  * A real RTSP server for tests and benches: GStreamer's gst-rtsp-server (Debian packages
- * python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-{base,good,bad,ugly}) run by
+ * python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-{base,good,bad,ugly} gstreamer1.0-x) run by
  * test/support/rtsp-server.py with the system python, on 127.0.0.1 and a free port.
  *
  *   const reason = rtspServerMissing();           // null when GStreamer is installed
@@ -52,13 +52,13 @@ export function rtspServerMissing(): string | null {
 	if (missing !== undefined) return missing;
 	const probe = spawnSync(
 		PYTHON,
-		["-c", "import gi; gi.require_version('Gst','1.0'); gi.require_version('GstRtspServer','1.0'); from gi.repository import Gst, GstRtspServer; Gst.init(None); assert Gst.ElementFactory.find('x264enc'), 'x264enc (gstreamer1.0-plugins-ugly) missing'"],
+		["-c", "import gi; gi.require_version('Gst','1.0'); gi.require_version('GstRtspServer','1.0'); from gi.repository import Gst, GstRtspServer; Gst.init(None); assert Gst.ElementFactory.find('x264enc'), 'x264enc (gstreamer1.0-plugins-ugly) missing'; assert Gst.ElementFactory.find('timeoverlay'), 'timeoverlay (gstreamer1.0-x) missing'"],
 		{ encoding: "utf8", timeout: 20_000 }
 	);
 	missing =
 		probe.status === 0
 			? null
-			: `GStreamer RTSP server unavailable (${(probe.stderr || probe.error?.message || "").trim().split("\n").pop()}); install: apt-get install -y python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly`;
+			: `GStreamer RTSP server unavailable (${(probe.stderr || probe.error?.message || "").trim().split("\n").pop()}); install: apt-get install -y python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-x`;
 	return missing;
 }
 
