@@ -136,7 +136,9 @@ async function frameToResults(broker: import("moleculer").ServiceBroker) {
 	await broker.call("embeddings.upsert", { points: [{ id: "bench:999:1", vector: Array.from({ length: 512 }, (_, i) => Math.cos(i)), payload: { slotId, userId: 1 } }] });
 	const doc: any = (await broker.call<any[], object>("sessions.find", { query: { slotId } }))[0];
 	const { sessionActor } = await import("../services/actors/session.actor");
-	broker.createService(sessionActor(loadConfig({ API_KEY: "bench-api-key-0123456789" }), doc));
+	// The bench holds the session's lease itself, so no placement pass adopts it meanwhile.
+	const lease: any = await broker.call("sessions.claim", { slotId, nodeID: "bench-frame-to-results", ttlMs: 600_000 });
+	broker.createService(sessionActor(loadConfig({ API_KEY: "bench-api-key-0123456789" }), doc, lease.token));
 	await broker.waitForServices([`session-${slotId}`]);
 	const times: number[] = [];
 	let faces = 0;

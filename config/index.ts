@@ -87,6 +87,10 @@ export interface Config {
 	enrollDecodeThreads: number;
 	/** Largest video `embeddings/validate` accepts, bytes (spec: 50 MB). */
 	maxUploadBytes: number;
+	/** Ownership lease of a session's actors, ms: a dead owner's sessions move after at most this. */
+	actorLeaseMs: number;
+	/** How often an actors node looks for sessions without a live owner, ms. */
+	placementIntervalMs: number;
 	/** Where uploads are spooled while they are checked (always removed afterwards). */
 	uploadsTmpDir: string;
 }
@@ -293,6 +297,8 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		enrollMinQuality: num(env, "ENROLL_MIN_QUALITY", 0.7, 0, 1),
 		enrollDecodeThreads: int(env, "ENROLL_DECODE_THREADS", 2, 1, 16),
 		maxUploadBytes: size(env, "MAX_UPLOAD_SIZE", 50 * 1024 * 1024),
+		actorLeaseMs: int(env, "ACTOR_LEASE_MS", 10_000, 1000, 600_000),
+		placementIntervalMs: int(env, "ACTOR_PLACEMENT_MS", 2000, 100, 60_000),
 		uploadsTmpDir: dir("UPLOADS_TMP_DIR", path.join(os.tmpdir(), "rollcall-uploads"))
 	};
 }

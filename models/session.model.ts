@@ -12,6 +12,11 @@ export const schema = new Schema(
 		config: { type: Schema.Types.Mixed, default: {} },
 		counters: { type: Schema.Types.Mixed, default: {} },
 		owner: { type: Schema.Types.Mixed },
+		// Ownership lease of the session's actors (services/sessions.service.ts).
+		leaseOwner: { type: String, default: null },
+		leaseToken: { type: Number, default: 0 },
+		leaseUntil: { type: Number, default: 0 },
+		leaseHandTo: { type: String, default: null },
 		startedAt: { type: Date },
 		stoppedAt: { type: Date }
 	},

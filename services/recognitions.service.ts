@@ -16,6 +16,19 @@ export default function recognitionsService(cfg: Config): ServiceSchema {
 		mixins: [DbMixin("recognitions", cfg)],
 		settings: { fields: ["_id", ...FIELDS], maxLimit: 10000 },
 		actions: {
+			/**
+			 * Insert a session actor's documents only while its lease token is current: a node
+			 * that lost the session (cut off, then back) cannot add reports.
+			 */
+			insertFenced: {
+				visibility: "public",
+				params: { slotId: "number", token: "number", entities: { type: "array", items: "object" } },
+				async handler(this: any, ctx: Context<{ slotId: number; token: number; entities: object[] }>) {
+					await ctx.call("sessions.assertLease", { slotId: ctx.params.slotId, token: ctx.params.token });
+					const saved = await this.adapter.insertMany(ctx.params.entities);
+					return { inserted: saved.length };
+				}
+			},
 			/** Claim up to `limit` results due for delivery (optionally of one slot) for `leaseMs`. */
 			claimDue: {
 				visibility: "public",

@@ -1,14 +1,35 @@
-/** Session documents (storage role): students, cameras, config, counters and state of each slot's session. */
-import type { ServiceSchema } from "moleculer";
+/**
+ * Session documents (storage role): students, cameras, config, counters and state of each
+ * slot's session, and the ownership lease of its actors.
+ *
+ * The lease (leaseOwner, leaseToken, leaseUntil, leaseHandTo) gives a session at most one
+ * live owner: a node claims it (compare-and-set on the token, so two claimers never both
+ * win), renews it while its actors run, and releases or hands it over when they stop. The
+ * token grows with every new owner and fences writes: recognitions.insertFenced refuses a
+ * token that is no longer current, so a node that was cut off and comes back cannot report.
+ */
+import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
+import { ApiError } from "../lib/errors";
+import { claimDecision, type Lease } from "../lib/recognition/placement";
 import { DbMixin } from "../mixins/db.mixin";
+
+const ACTIVE = ["starting", "active", "stopping"];
+
+export class LeaseLostError extends ApiError {
+	constructor(slotId: number, detail: string) {
+		super(409, "LEASE_LOST", `Session ${slotId}: ${detail}`);
+	}
+}
+
+type SessionLeaseDoc = Lease & { _id: string; slotId: number; status: string };
 
 export default function sessionsService(cfg: Config): ServiceSchema {
 	return {
 		name: "sessions",
 		mixins: [DbMixin("sessions", cfg)],
 		settings: {
-			fields: ["_id", "slotId", "roomId", "status", "students", "cameras", "config", "counters", "owner", "startedAt", "stoppedAt"],
+			fields: ["_id", "slotId", "roomId", "status", "students", "cameras", "config", "counters", "owner", "leaseOwner", "leaseToken", "leaseUntil", "leaseHandTo", "startedAt", "stoppedAt"],
 			maxLimit: 10000
 		},
 		actions: {
@@ -16,9 +37,69 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 			active: {
 				visibility: "public",
 				handler(this: any) {
-					return this.adapter.find({ query: { status: { $in: ["starting", "active", "stopping"] } } }).then((docs: object[]) => this.transformDocuments(null, {}, docs));
+					return this.adapter.find({ query: { status: { $in: ACTIVE } } }).then((docs: object[]) => this.transformDocuments(null, {}, docs));
+				}
+			},
+
+			/** Take (or renew) the lease of an active session for `ttlMs`; null when another node holds it. */
+			claim: {
+				visibility: "public",
+				params: { slotId: "number", nodeID: "string", ttlMs: { type: "number", positive: true } },
+				async handler(this: any, ctx: Context<{ slotId: number; nodeID: string; ttlMs: number }>) {
+					const { slotId, nodeID, ttlMs } = ctx.params;
+					const doc: SessionLeaseDoc | undefined = (await this.adapter.find({ query: { slotId, status: "active" }, limit: 1 }))[0];
+					if (!doc) return null;
+					const now = Date.now();
+					const d = claimDecision(doc, nodeID, now);
+					if (!d.ok) return null;
+					const changed = await this.adapter.updateMany(
+						{ _id: doc._id, status: "active", ...tokenIs(doc.leaseToken) },
+						{ $set: { leaseOwner: nodeID, leaseToken: d.token, leaseUntil: now + ttlMs, leaseHandTo: null, owner: { nodeID } } }
+					);
+					if (changed !== 1) return null; // another claim won the race
+					return { slotId, token: d.token, leaseUntil: now + ttlMs, renewed: d.renew, sessionId: doc._id };
+				}
+			},
+
+			/** Extend a held lease; LEASE_LOST when the token is no longer current or the session ended. */
+			renew: {
+				visibility: "public",
+				params: { slotId: "number", nodeID: "string", token: "number", ttlMs: { type: "number", positive: true } },
+				async handler(this: any, ctx: Context<{ slotId: number; nodeID: string; token: number; ttlMs: number }>) {
+					const { slotId, nodeID, token, ttlMs } = ctx.params;
+					const leaseUntil = Date.now() + ttlMs;
+					const changed = await this.adapter.updateMany({ slotId, status: "active", leaseOwner: nodeID, leaseToken: token, leaseHandTo: null }, { $set: { leaseUntil } });
+					if (changed !== 1) throw new LeaseLostError(slotId, `lease ${token} of ${nodeID} is no longer current`);
+					return { slotId, token, leaseUntil };
+				}
+			},
+
+			/** Give the lease up (actors stopped); `handTo` lets that node claim it at once. */
+			release: {
+				visibility: "public",
+				params: { slotId: "number", token: "number", handTo: { type: "string", optional: true } },
+				async handler(this: any, ctx: Context<{ slotId: number; token: number; handTo?: string }>) {
+					const { slotId, token, handTo } = ctx.params;
+					const changed = await this.adapter.updateMany({ slotId, status: { $in: ACTIVE }, leaseToken: token }, { $set: { leaseUntil: 0, leaseHandTo: handTo ?? null } });
+					return { released: changed === 1 };
+				}
+			},
+
+			/** LEASE_LOST unless `token` is the session's current lease (fencing for writes). */
+			assertLease: {
+				visibility: "public",
+				params: { slotId: "number", token: "number" },
+				async handler(this: any, ctx: Context<{ slotId: number; token: number }>) {
+					const n = await this.adapter.count({ query: { slotId: ctx.params.slotId, status: { $in: ACTIVE }, leaseToken: ctx.params.token } });
+					if (n !== 1) throw new LeaseLostError(ctx.params.slotId, `lease ${ctx.params.token} is no longer current`);
+					return true;
 				}
 			}
 		}
 	} as ServiceSchema;
+}
+
+/** Match the token read before the update (compare-and-set); documents from before leases have none. */
+function tokenIs(token: number | undefined): Record<string, unknown> {
+	return token === undefined ? { leaseToken: { $exists: false } } : { leaseToken: token };
 }

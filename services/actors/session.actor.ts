@@ -10,11 +10,12 @@ import crypto from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../../config";
 import { AttendanceRule, StudentGallery, type MatchResult } from "../../lib/recognition/matcher";
+import type { Lease } from "../../lib/recognition/placement";
 import { isoSeconds } from "../../lib/time";
 
 export const sessionActorName = (slotId: number) => `session-${slotId}`;
 
-export interface SessionDoc {
+export interface SessionDoc extends Lease {
 	_id: string;
 	slotId: number;
 	roomId: number | null;
@@ -53,7 +54,8 @@ export interface FacesParams {
 
 const ZERO: Counters = { frames: 0, faces: 0, recognized: 0, unknown: 0, reported: 0, processingMsTotal: 0, similaritySum: 0 };
 
-export function sessionActor(cfg: Config, session: SessionDoc): ServiceSchema {
+/** `token` is the session's lease: every write of this actor is fenced with it. */
+export function sessionActor(cfg: Config, session: SessionDoc, token: number): ServiceSchema {
 	const slotId = session.slotId;
 	const students = new Map(session.students.map(s => [s.userId, s]));
 	let gallery: StudentGallery;
@@ -64,7 +66,7 @@ export function sessionActor(cfg: Config, session: SessionDoc): ServiceSchema {
 
 	return {
 		name: sessionActorName(slotId),
-		settings: { slotId, actor: "session" },
+		settings: { slotId, actor: "session", token },
 		actions: {
 			/** Faces of one sampled frame from one camera: match, decide, persist, announce. */
 			faces: {
@@ -114,7 +116,8 @@ export function sessionActor(cfg: Config, session: SessionDoc): ServiceSchema {
 					if (report) reports.push(doc);
 				}
 				// Persist before announcing or delivering anything.
-				if (docs.length > 0) await this.broker.call("recognitions.insert", { entities: docs });
+				// Fenced: refused (LEASE_LOST) once another node holds the session.
+				if (docs.length > 0) await this.broker.call("recognitions.insertFenced", { slotId, token, entities: docs });
 				for (const [userId, x] of bestPerStudent) await this.recordAttendance(userId, x, at, reports.find(r => r.userId === userId));
 				counters.reported += reports.length;
 				dirty = true;
