@@ -5,6 +5,8 @@
 import type { BrokerOptions } from "moleculer";
 import type { Config } from "./config";
 import { jsonFormatter } from "./lib/log/json-formatter";
+// Registers the InferenceLoad strategy that inference actions name (every node may call them).
+import "./lib/cluster/inference-strategy";
 
 export function brokerOptions(cfg: Config): BrokerOptions {
 	return {

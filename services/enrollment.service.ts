@@ -11,6 +11,7 @@ import fs from "node:fs";
 import type { Readable } from "node:stream";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
+import { InferenceClientMixin } from "../mixins/inference-client.mixin";
 import { ApiError, badRequest, notFound, serverError } from "../lib/errors";
 import { aggregateEmbeddings, MultipleIdentitiesError } from "../lib/enrollment/aggregate";
 import { sniffContainer } from "../lib/enrollment/container";
@@ -35,6 +36,7 @@ export default function enrollmentService(cfg: Config): ServiceSchema {
 
 	return {
 		name: "enrollment",
+		mixins: [InferenceClientMixin],
 		settings: {
 			frameWidth: cfg.enrollFrameWidth,
 			maxSeconds: cfg.enrollMaxSeconds,

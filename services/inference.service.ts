@@ -18,6 +18,12 @@ import { VisionEngine, VisionError, type AnalyzeInput } from "../lib/vision/engi
 import { EnginePool } from "../lib/vision/engine-pool";
 import { loadManifest } from "../lib/vision/manifest";
 import { BoundedQueue, QueueFullError } from "../lib/vision/queue";
+import { ewma } from "../lib/cluster/inference-load";
+
+/** How often an inference node tells callers its queue and latency, ms. */
+const LOAD_REPORT_MS = 500;
+/** Callers pick the node with the least expected wait (lib/cluster/inference-strategy.ts). */
+const strategy = "InferenceLoad";
 
 /** Largest encoded image or frame accepted, bytes. */
 export const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
@@ -53,9 +59,15 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 	// One request per engine at a time (each uses its own inference threads); the rest wait or bounce.
 	const queue = new BoundedQueue(Math.max(1, cfg.inferenceWorkers), cfg.inferenceQueue);
 
+	let latencyMs: number | null = null;
 	const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
 		try {
-			return await queue.run(fn);
+			return await queue.run(async () => {
+				const t = performance.now();
+				const out = await fn();
+				latencyMs = ewma(latencyMs, performance.now() - t);
+				return out;
+			});
 		} catch (err) {
 			if (err instanceof QueueFullError) throw new ApiError(503, "INFERENCE_BUSY", `Inference node ${cfg.nodeId} is busy (${err.running} running, ${err.waiting} queued); retry on another node`);
 			if (err instanceof VisionError) throw new ApiError(err.code === "IMAGE_TOO_LARGE" ? 413 : 400, err.code, err.message);
@@ -68,6 +80,7 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 		settings: { workers: cfg.inferenceWorkers, threads: cfg.inferenceThreads, queue: cfg.inferenceQueue },
 		actions: {
 			analyze: {
+				strategy,
 				params: imageParams,
 				handler(ctx: Context<Record<string, any>>) {
 					const input = engineInput(ctx.params);
@@ -75,6 +88,7 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 				}
 			},
 			detect: {
+				strategy,
 				params: imageParams,
 				handler(ctx: Context<Record<string, any>>) {
 					const input = engineInput(ctx.params);
@@ -82,6 +96,7 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 				}
 			},
 			embed: {
+				strategy,
 				params: { ...imageParams, box: { type: "array", items: "number", length: 4, optional: true } },
 				handler(ctx: Context<Record<string, any>>) {
 					const input = engineInput(ctx.params);
@@ -96,7 +111,8 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 					models: Object.fromEntries(Object.entries(engine.manifest.models).map(([role, m]) => [role, { file: m!.file, sha256: m!.sha256, version: m!.version }])),
 					threads: cfg.inferenceThreads,
 					flip: cfg.inferenceFlip,
-					queue: queue.stats
+					queue: queue.stats,
+					latencyMs: latencyMs === null ? null : Math.round(latencyMs * 10) / 10
 				};
 			}
 		},
@@ -105,9 +121,22 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 			const opts = { modelsDir: cfg.modelsDir, manifest, threads: cfg.inferenceThreads, flip: cfg.inferenceFlip, liveness: cfg.livenessDefault };
 			// Engines in worker threads keep this node's event loop free; 0 runs one in this thread.
 			engine = cfg.inferenceWorkers > 0 ? await EnginePool.create({ ...opts, workers: cfg.inferenceWorkers }) : await VisionEngine.create(opts);
+			let last = "";
+			let lastAt = 0;
+			this.loadTimer = setInterval(() => {
+				const q = queue.stats;
+				const report = { nodeID: this.broker.nodeID, running: q.running, waiting: q.waiting, concurrency: q.concurrency, latencyMs: latencyMs ?? 0 };
+				const key = `${q.running}/${q.waiting}/${Math.round(report.latencyMs)}`;
+				// Changes at once, and a heartbeat every few reports so callers know it is fresh.
+				if (key === last && Date.now() - lastAt < 4 * LOAD_REPORT_MS) return;
+				last = key;
+				lastAt = Date.now();
+				this.broker.broadcast("inference.load", report);
+			}, LOAD_REPORT_MS);
 			this.logger.info("Vision engine ready", { set: manifest.set, embeddingVersion: manifest.embeddingVersion, workers: cfg.inferenceWorkers, threads: cfg.inferenceThreads, queue: cfg.inferenceQueue });
 		},
-		async stopped() {
+		async stopped(this: any) {
+			clearInterval(this.loadTimer);
 			await engine?.close();
 		}
 	} as ServiceSchema;

@@ -14,6 +14,7 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
+import { InferenceClientMixin } from "../mixins/inference-client.mixin";
 import { ApiError, badRequest, conflict, notFound, serverError } from "../lib/errors";
 import { parseSessionRequest, SessionRequestError, type SessionCamera, type SessionRequest } from "../lib/recognition/session-request";
 import { isoSeconds } from "../lib/time";
@@ -39,6 +40,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 
 	return {
 		name: "recognition",
+		mixins: [InferenceClientMixin],
 		settings: { leaseMs: cfg.actorLeaseMs, placementIntervalMs: cfg.placementIntervalMs },
 		actions: {
 			processSession: {

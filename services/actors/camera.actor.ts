@@ -11,6 +11,9 @@ import { liveFrames, type LiveEvent } from "../../lib/video/frame-source";
 import { redactUrl } from "../../lib/url";
 import { sessionActorName } from "./session.actor";
 
+/** Errors after which a frame is sent again: the node was busy, went away or did not answer. */
+const RETRYABLE = new Set(["INFERENCE_BUSY", "SERVICE_NOT_AVAILABLE", "SERVICE_NOT_FOUND", "REQUEST_REJECTED", "REQUEST_TIMEOUT", "REQUEST_SKIPPED"]);
+
 export const cameraActorName = (slotId: number, cameraId: number) => `camera-${slotId}-${cameraId}`;
 
 export interface CameraSpec {
@@ -47,6 +50,18 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 			state: { visibility: "public", handler: () => ({ ...state }) }
 		},
 		methods: {
+			/** inference.analyze, tried again (on another node, by the strategy) when one is busy, stopping or gone. */
+			async analyzeWithRetry(this: any, frame: { data: Buffer; width: number; height: number }) {
+				for (let attempt = 0; ; attempt++) {
+					try {
+						return await this.broker.call("inference.analyze", { frame: { data: frame.data, width: frame.width, height: frame.height } }, { timeout: 30_000 });
+					} catch (err) {
+						const type = (err as { type?: string }).type ?? "";
+						if (attempt >= 2 || abort.signal.aborted || !RETRYABLE.has(type)) throw err;
+						await new Promise(r => setTimeout(r, 100 * (attempt + 1)));
+					}
+				}
+			},
 			setStatus(this: any, status: CameraState["status"], extra: Record<string, unknown> = {}) {
 				state.status = status;
 				this.broker.broadcast("live.camera.status", { slotId, cameraId: camera.id, status, ...extra });
@@ -91,7 +106,7 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 			},
 			async analyse(this: any, frame: { data: Buffer; width: number; height: number }, started: number) {
 				try {
-					const res = await this.broker.call("inference.analyze", { frame: { data: frame.data, width: frame.width, height: frame.height } }, { timeout: 30_000 });
+					const res = await this.analyzeWithRetry(frame);
 					await this.broker.call(sessionActorName(slotId) + ".faces", { cameraId: camera.id, frameAt: new Date(started), processingMs: Date.now() - started, faces: res.faces });
 					state.processingMs = Date.now() - started;
 				} catch (err) {
