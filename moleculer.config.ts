@@ -17,6 +17,8 @@ export function brokerOptions(cfg: Config): BrokerOptions {
 		serializer: "CBOR",
 		requestTimeout: cfg.requestTimeout,
 		retryPolicy: { enabled: false },
+		// scripts/start.ts handles SIGTERM/SIGINT itself: an actors node drains before it stops.
+		skipProcessEventRegistration: true,
 		heartbeatInterval: 2,
 		heartbeatTimeout: 6,
 		registry: { strategy: "RoundRobin", preferLocal: true },

@@ -60,12 +60,14 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 	const queue = new BoundedQueue(Math.max(1, cfg.inferenceWorkers), cfg.inferenceQueue);
 
 	let latencyMs: number | null = null;
+	let served = 0;
 	const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
 		try {
 			return await queue.run(async () => {
 				const t = performance.now();
 				const out = await fn();
 				latencyMs = ewma(latencyMs, performance.now() - t);
+				served++;
 				return out;
 			});
 		} catch (err) {
@@ -112,6 +114,7 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 					threads: cfg.inferenceThreads,
 					flip: cfg.inferenceFlip,
 					queue: queue.stats,
+					served,
 					latencyMs: latencyMs === null ? null : Math.round(latencyMs * 10) / 10
 				};
 			}
