@@ -49,7 +49,12 @@ export async function main(opts: { repl?: boolean } = {}): Promise<void> {
 		await broker.stop().catch(() => undefined);
 		process.exit(1);
 	}
-	if (opts.repl) broker.repl();
+	if (opts.repl) {
+		// Operators' commands (cluster, actors, slots, move, drain, inference).
+		const { replCommands } = await import("./repl-commands");
+		broker.options.replOptions = { customCommands: replCommands } as never;
+		broker.repl();
+	}
 }
 
 if (require.main === module) void main();

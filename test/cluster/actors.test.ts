@@ -10,6 +10,7 @@ import path from "node:path";
 import type { ServiceBroker } from "moleculer";
 import { loadConfig } from "../../config";
 import { createNode } from "../../services";
+import { clusterActors, clusterNodes, drainNode, inferenceQueues, moveSession } from "../../lib/cluster/operator";
 import { natsReachable, NATS_URL, spawnNode, type NodeProcess } from "../support/cluster";
 import { FACES, makeFaceVideo } from "../support/face-video";
 import { startJavaBackend, type JavaBackend } from "../support/java-backend";
@@ -124,11 +125,18 @@ describeWithRtsp("actors in a cluster over NATS", () => {
 		const from = await owner();
 		await until("a3 known to the cluster", async () => client.registry.getServiceList({ onlyAvailable: true }).filter((s: any) => s.name === "recognition").map((s: any) => s.nodeID as string), ids => ids.includes(target.name), 20_000);
 		const t0 = new Date();
-		const res = await client.call<{ from: string; to: string; gapMs: number }, object>("recognition.move", { slotId: SLOT, nodeID: target.name });
+		// What the REPL's `move <slotId> <nodeID>` runs.
+		const res = await moveSession(client, SLOT, target.name);
 		expect(res.from).toBe(from);
 		expect(res.to).toBe(target.name);
 		expect(res.gapMs).toBeLessThan(2000);
 		expect(await owner()).toBe(target.name);
+		// `actors` and `cluster` in the REPL: the session and its camera on the new node.
+		const actors = await clusterActors(client);
+		expect(actors.filter(a => a.slotId === SLOT).map(a => a.nodeID)).toEqual([target.name, target.name]);
+		expect(actors.find(a => a.slotId === SLOT && a.cameraId === 1)).toMatchObject({ nodeID: target.name, cameraId: 1 });
+		const row = (await clusterNodes(client)).find(n => n.nodeID === target.name);
+		expect(row).toMatchObject({ roles: "actors", sessions: 1, cameras: 1, draining: false });
 		await until("frames on the new node", frameDocs, docs => docs.filter(d => new Date(d.recognizedAt) > t0).length >= 3, 30_000);
 		// Frames around the move: consecutive analysed frames at most ~one scan interval apart, plus the hand-over.
 		const times = (await frameDocs()).map(d => new Date(d.recognizedAt).getTime()).filter(t => t > t0.getTime() - 4 * SCAN * 1000);
@@ -140,7 +148,8 @@ describeWithRtsp("actors in a cluster over NATS", () => {
 
 	it("drains a node, and a node stopped with SIGTERM hands its sessions over first", async () => {
 		const drainee = await owner();
-		const drained = await client.call<{ moved: { slotId: number; to: string }[]; kept: number[] }, object>("recognition.drain", {}, { nodeID: drainee });
+		// What the REPL's `drain <nodeID>` runs.
+		const drained = await drainNode(client, drainee);
 		expect(drained.kept).toEqual([]);
 		expect(drained.moved.map(m => m.slotId)).toEqual([SLOT]);
 		const next = await owner();
@@ -168,6 +177,10 @@ describeWithRtsp("actors in a cluster over NATS", () => {
 		const frame = { data: Buffer.alloc(320 * 240 * 3, 128), width: 320, height: 240 };
 		await Promise.all(Array.from({ length: 12 }, () => client.call("inference.detect", { frame })));
 		expect(await served(inf2.name)).toBeGreaterThan(base2);
+		// `inference` in the REPL: both nodes, with their queues and latency.
+		const queues = await inferenceQueues(client);
+		expect(queues.map(q => q.nodeID).sort()).toEqual([id("inf"), inf2.name].sort());
+		expect(queues.every(q => q.engines === 1 && typeof q.served === "number")).toBe(true);
 
 		const ownerName = await owner();
 		const actorsNode = [...nodes.values()].find(n => n.name === ownerName)!;

@@ -1,0 +1,28 @@
+/**
+ * Operators' commands in `npm run repl` (README, "Operating a cluster"):
+ *   cluster                   nodes with their roles and load
+ *   actors                    session and camera actors: node, lease token, status, scan lag
+ *   slots                     running sessions and the node serving each
+ *   move <slotId> <nodeID>    move a session's actors to another actors node
+ *   drain <nodeID>            hand every session of an actors node to the others
+ *   inference                 inference nodes: queue, engines, latency, requests served
+ */
+import type { ServiceBroker } from "moleculer";
+import { clusterActors, clusterNodes, clusterSessions, drainNode, inferenceQueues, moveSession } from "../lib/cluster/operator";
+
+type Command = { command: string; description: string; action: (broker: ServiceBroker, args: Record<string, string>) => Promise<void> };
+
+const show = (rows: unknown) => {
+	if (Array.isArray(rows) && rows.length === 0) console.log("(none)");
+	else if (Array.isArray(rows)) console.table(rows);
+	else console.log(JSON.stringify(rows, null, 2));
+};
+
+export const replCommands: Command[] = [
+	{ command: "cluster", description: "Rollcall nodes with their roles and load", action: async broker => show(await clusterNodes(broker)) },
+	{ command: "actors", description: "Session and camera actors with their node, lease and scan lag", action: async broker => show(await clusterActors(broker)) },
+	{ command: "slots", description: "Running recognition sessions and the node serving each", action: async broker => show(await clusterSessions(broker)) },
+	{ command: "move <slotId> <nodeID>", description: "Move a session's actors to another actors node", action: async (broker, a) => show(await moveSession(broker, Number(a.slotId), a.nodeID)) },
+	{ command: "drain <nodeID>", description: "Hand every session of an actors node to the others", action: async (broker, a) => show(await drainNode(broker, a.nodeID)) },
+	{ command: "inference", description: "Inference nodes: queue, engines, latency, requests served", action: async broker => show(await inferenceQueues(broker)) }
+];
