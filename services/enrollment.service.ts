@@ -20,6 +20,7 @@ import { scanFrames, type EngineFace, type ScanResult } from "../lib/enrollment/
 import { spoolUpload, UploadTooLargeError } from "../lib/enrollment/spool";
 import { resolveVideoLocation, VideoLocationError, type VideoLocation } from "../lib/enrollment/video-location";
 import { redactUrl } from "../lib/url";
+import { framePayload } from "../lib/cluster/frame-transport";
 import { VideoSourceError } from "../lib/video/errors";
 import { openFrames, type VideoFrame } from "../lib/video/frame-source";
 
@@ -162,8 +163,9 @@ export default function enrollmentService(cfg: Config): ServiceSchema {
 					connectTimeoutMs: cfg.cameraConnectTimeout,
 					readTimeoutMs: cfg.cameraReadTimeout
 				});
-				const analyze = (f: VideoFrame) =>
-					ctx.call<{ faces: EngineFace[] }, object>(embed ? "inference.analyze" : "inference.detect", { frame: { data: f.data, width: f.width, height: f.height }, maxFaces: 1 });
+				const local = !!this.broker.getLocalService("inference");
+				const analyze = async (f: VideoFrame) =>
+					ctx.call<{ faces: EngineFace[]; width: number; height: number }, object>(embed ? "inference.analyze" : "inference.detect", { ...(await framePayload(f, local)), maxFaces: 1 });
 				const result = await scanFrames(frames, analyze, { inFlight: 2, maxSeconds: cfg.enrollMaxSeconds });
 				if (result.totalFrames === 0) throw new VideoSourceError("DECODE_FAILED", "no decodable video frame");
 				return result;

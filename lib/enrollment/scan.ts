@@ -28,7 +28,8 @@ export interface ScanResult {
 	faces: ScannedFace[];
 }
 
-export type AnalyzeFrame = (frame: VideoFrame) => Promise<{ faces: EngineFace[] }>;
+/** The engine's answer; width and height are those of the image it analysed (a resent JPEG may be smaller). */
+export type AnalyzeFrame = (frame: VideoFrame) => Promise<{ faces: EngineFace[]; width?: number; height?: number }>;
 
 /** The largest face by box area, or null. */
 export function mainFace<F extends EngineFace>(faces: readonly F[]): F | null {
@@ -78,7 +79,7 @@ export async function scanFrames(frames: AsyncIterable<VideoFrame>, analyze: Ana
 		const job = analyze(frame)
 			.then(res => {
 				const face = mainFace(res.faces);
-				if (face) faces.push({ frame: index, timestamp: frame.timestamp, face, measurement: measure(face, frame.width, frame.height) });
+				if (face) faces.push({ frame: index, timestamp: frame.timestamp, face, measurement: measure(face, res.width ?? frame.width, res.height ?? frame.height) });
 			})
 			.catch(err => {
 				failure ??= err;

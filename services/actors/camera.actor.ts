@@ -9,6 +9,7 @@ import type { ServiceSchema } from "moleculer";
 import type { Config } from "../../config";
 import { liveFrames, type LiveEvent } from "../../lib/video/frame-source";
 import { redactUrl } from "../../lib/url";
+import { framePayload } from "../../lib/cluster/frame-transport";
 import { sessionActorName } from "./session.actor";
 
 /** Errors after which a frame is sent again: the node was busy, went away or did not answer. */
@@ -54,7 +55,9 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 			async analyzeWithRetry(this: any, frame: { data: Buffer; width: number; height: number }) {
 				for (let attempt = 0; ; attempt++) {
 					try {
-						return await this.broker.call("inference.analyze", { frame: { data: frame.data, width: frame.width, height: frame.height } }, { timeout: 30_000 });
+						// Raw to an engine in this process, JPEG across the transporter.
+						const payload = await framePayload(frame, !!this.broker.getLocalService("inference"));
+						return await this.broker.call("inference.analyze", payload, { timeout: 30_000 });
 					} catch (err) {
 						const type = (err as { type?: string }).type ?? "";
 						if (attempt >= 2 || abort.signal.aborted || !RETRYABLE.has(type)) throw err;
