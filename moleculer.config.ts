@@ -4,7 +4,7 @@
  */
 import type { BrokerOptions } from "moleculer";
 import type { Config } from "./config";
-import { jsonFormatter } from "./lib/log/json-formatter";
+import { jsonFormatter, prettyFormatter } from "./lib/log/json-formatter";
 // Registers the InferenceLoad strategy that inference actions name (every node may call them).
 import "./lib/cluster/inference-strategy";
 
@@ -29,7 +29,7 @@ export function brokerOptions(cfg: Config): BrokerOptions {
 				level: cfg.logLevel,
 				colors: cfg.logFormat === "pretty",
 				moduleColors: cfg.logFormat === "pretty",
-				formatter: cfg.logFormat === "pretty" ? "short" : jsonFormatter,
+				formatter: cfg.logFormat === "pretty" ? prettyFormatter : jsonFormatter,
 				objectPrinter: cfg.logFormat === "pretty" ? undefined : (o: unknown) => JSON.stringify(o)
 			}
 		},

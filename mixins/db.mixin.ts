@@ -28,7 +28,17 @@ export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSch
 		mixins: [DbService],
 		adapter: new DbService.MemoryAdapter({ filename: path.join(cfg.dataDir, `${collection}.db`) }),
 		actions: { health: { visibility: "public", handler: healthHandler } },
-		started(this: any) {
+		async started(this: any) {
+			// The same indexes as the mongoose model, unique ones included: idempotency
+			// (recognitionId, one attendance per student and slot) is the store's job here too.
+			for (const [fields, options] of def.schema.indexes() as [Record<string, unknown>, { unique?: boolean; sparse?: boolean }][]) {
+				const keys = Object.keys(fields);
+				try {
+					await this.adapter.db.ensureIndexAsync({ fieldName: keys.length === 1 ? keys[0] : keys, unique: !!options?.unique, sparse: !!options?.sparse });
+				} catch (err) {
+					this.logger.error("Index not created: the stored documents break it", { collection, fields: keys, error: (err as Error).message });
+				}
+			}
 			// NeDB appends every change and compacts on load; compact hourly too, so a
 			// long-running node's file stays the size of its data.
 			this.compactionTimer = setInterval(() => this.adapter.db?.compactDatafile(), 3600_000).unref();

@@ -8,7 +8,7 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
-import { backoffMs, newBatchId, postBatch, toBatches, type CallbackResult } from "../lib/callbacks/delivery";
+import { ATTEMPTS_PER_DELIVERY, backoffMs, MAX_BATCH, newBatchId, postBatch, REQUEST_TIMEOUT_MS, type CallbackResult } from "../lib/callbacks/delivery";
 import { isoSeconds } from "../lib/time";
 import { redactUrl } from "../lib/url";
 
@@ -75,49 +75,56 @@ export default function callbacksService(cfg: Config): ServiceSchema {
 					this.schedule(cfg.callbackPollMs);
 				}
 			},
-			/** One round: claim due results, group by session, post in batches, record outcomes. */
+			/**
+			 * One round: claim due results a batch at a time (one slot, at most MAX_BATCH), post,
+			 * record the outcome; until nothing is due or the budget is spent. The claim's lease
+			 * outlasts a whole delivery (every attempt timing out, with its backoff), so no other
+			 * outbox can claim a batch while it is still being sent.
+			 */
 			async deliverDue(this: any, slotId: number | undefined, budgetMs: number, immediate: boolean) {
-				const claimed: Pending[] = await this.broker.call("recognitions.claimDue", { owner: this.broker.nodeID, limit: 1000, leaseMs: Math.max(60_000, budgetMs + 10_000), slotId });
-				if (claimed.length === 0) return;
-				const bySlot = new Map<number, Pending[]>();
-				for (const r of claimed) bySlot.set(r.slotId, [...(bySlot.get(r.slotId) ?? []), r]);
-				for (const [slot, results] of bySlot) {
-					const [session] = await this.broker.call("sessions.find", { query: { slotId: slot }, sort: "-startedAt", limit: 1 });
-					if (!session?.config?.callbackUrl) {
-						await this.fail(results, "session has no callback URL", true, slot);
-						continue;
-					}
-					for (const batch of toBatches(results)) {
-						const body = {
-							slotId: slot,
-							roomId: session.roomId ?? null,
-							batchId: newBatchId(),
-							results: batch.map(
-								(r): CallbackResult => ({
-									recognitionId: r.recognitionId,
-									userId: r.userId,
-									rollNumber: r.rollNumber,
-									fullName: r.fullName,
-									cameraId: r.cameraId,
-									confidence: Math.round(r.similarity * 10000) / 10000,
-									recognizedAt: isoSeconds(new Date(r.recognizedAt)),
-									embeddingVersion: r.embeddingVersion
-								})
-							)
-						};
-						const outcome = await postBatch(session.config.callbackUrl, body, { apiKey: cfg.apiKey, retryBaseMs: cfg.callbackRetryBaseMs, attempts: immediate ? 1 : undefined });
-						const ids = batch.map(r => r.recognitionId);
-						if (outcome.ok) {
-							await this.broker.call("recognitions.markDelivered", { ids });
-							this.logger.info("Results delivered", { slotId: slot, batchId: body.batchId, results: ids.length, attempts: outcome.attempts });
-							this.broker.broadcast("live.callback.delivered", { slotId: slot, batchId: body.batchId, recognitionIds: ids });
-						} else {
-							const stoppedAt = session.stoppedAt ? new Date(session.stoppedAt).getTime() : null;
-							const giveUp = stoppedAt !== null && Date.now() - stoppedAt > cfg.callbackGiveUpMs;
-							this.logger.warn("Callback delivery failed", { slotId: slot, url: redactUrl(session.config.callbackUrl), results: ids.length, error: outcome.error, giveUp });
-							await this.fail(batch, outcome.error ?? "failed", giveUp, slot);
-						}
-					}
+				const deadline = Date.now() + budgetMs;
+				const attempts = immediate ? 1 : ATTEMPTS_PER_DELIVERY;
+				const leaseMs = attempts * REQUEST_TIMEOUT_MS + cfg.callbackRetryBaseMs * 2 ** attempts + 30_000;
+				while (Date.now() < deadline && !this.stopping) {
+					const batch: Pending[] = await this.broker.call("recognitions.claimDue", { owner: this.broker.nodeID, limit: MAX_BATCH, leaseMs, slotId });
+					if (batch.length === 0) return;
+					await this.deliverBatch(batch[0].slotId, batch, attempts);
+				}
+			},
+			async deliverBatch(this: any, slot: number, batch: Pending[], attempts: number) {
+				const [session] = await this.broker.call("sessions.find", { query: { slotId: slot }, sort: "-startedAt", limit: 1 });
+				if (!session?.config?.callbackUrl) {
+					await this.fail(batch, "session has no callback URL", true, slot);
+					return;
+				}
+				const body = {
+					slotId: slot,
+					roomId: session.roomId ?? null,
+					batchId: newBatchId(),
+					results: batch.map(
+						(r): CallbackResult => ({
+							recognitionId: r.recognitionId,
+							userId: r.userId,
+							rollNumber: r.rollNumber,
+							fullName: r.fullName,
+							cameraId: r.cameraId,
+							confidence: Math.round(r.similarity * 10000) / 10000,
+							recognizedAt: isoSeconds(new Date(r.recognizedAt)),
+							embeddingVersion: r.embeddingVersion
+						})
+					)
+				};
+				const outcome = await postBatch(session.config.callbackUrl, body, { apiKey: cfg.apiKey, retryBaseMs: cfg.callbackRetryBaseMs, attempts });
+				const ids = batch.map(r => r.recognitionId);
+				if (outcome.ok) {
+					await this.broker.call("recognitions.markDelivered", { ids });
+					this.logger.info("Results delivered", { slotId: slot, batchId: body.batchId, results: ids.length, attempts: outcome.attempts });
+					this.broker.broadcast("live.callback.delivered", { slotId: slot, batchId: body.batchId, recognitionIds: ids });
+				} else {
+					const stoppedAt = session.stoppedAt ? new Date(session.stoppedAt).getTime() : null;
+					const giveUp = stoppedAt !== null && Date.now() - stoppedAt > cfg.callbackGiveUpMs;
+					this.logger.warn("Callback delivery failed", { slotId: slot, url: redactUrl(session.config.callbackUrl), results: ids.length, error: outcome.error, giveUp });
+					await this.fail(batch, outcome.error ?? "failed", giveUp, slot);
 				}
 			},
 			async fail(this: any, batch: Pending[], error: string, giveUp: boolean, slotId: number) {

@@ -55,11 +55,21 @@ export default function camerasService(cfg: Config): ServiceSchema {
 					return this.transformDocuments(ctx, {}, doc);
 				}
 			},
-			/** Create or replace a camera by its id (idempotent; sessions call this for their cameras). */
+			/**
+			 * Create or replace a camera by its id (idempotent; sessions call this for their cameras).
+			 * The id may come as `cameraId` or as `id`, the name the spec's camera objects use.
+			 */
 			create: {
 				message: "Camera saved successfully",
-				params: { cameraId: { type: "number", convert: true }, name: { type: "string", optional: true, max: 200 }, rtspUrl: "string", roomId: { type: "number", optional: true, convert: true } },
+				params: {
+					cameraId: { type: "number", convert: true, optional: true },
+					id: { type: "number", convert: true, optional: true },
+					name: { type: "string", optional: true, max: 200 },
+					rtspUrl: { type: "string", optional: true },
+					roomId: { type: "number", optional: true, convert: true }
+				},
 				async handler(this: any, ctx: Context<CameraInput>) {
+					if (ctx.params.cameraId === undefined && ctx.params.id !== undefined) ctx.params.cameraId = Number(ctx.params.id);
 					checkCamera(ctx.params, false);
 					const doc = { cameraId: ctx.params.cameraId, name: ctx.params.name ?? `Camera ${ctx.params.cameraId}`, rtspUrl: ctx.params.rtspUrl, roomId: ctx.params.roomId, updatedAt: new Date() };
 					const existing = await this.adapter.findOne({ cameraId: doc.cameraId });

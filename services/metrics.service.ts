@@ -20,27 +20,31 @@ export default function metricsService(_cfg: Config): ServiceSchema {
 				async handler(this: any, ctx: Context) {
 					const today = new Date();
 					today.setUTCHours(0, 0, 0, 0);
-					const [active, sessionsToday, recognized, unknown, generate, cameraStates, delivery] = await Promise.all([
+					const [active, todaysSessions, recognizedCount, recognized, unknown, generate, cameraStates, delivery] = await Promise.all([
 						ctx.call<any[]>("sessions.active"),
-						ctx.call<number, object>("sessions.count", { query: { startedAt: { $gte: today } } }),
+						ctx.call<any[], object>("sessions.find", { query: { startedAt: { $gte: today } }, fields: ["counters"], limit: 100_000 }),
+						ctx.call<number, object>("recognitions.count", { query: { kind: { $in: ["report", "sighting"] } } }),
+						// The newest 100k are plenty for an average confidence.
 						ctx.call<any[], object>("recognitions.find", { query: { kind: { $in: ["report", "sighting"] } }, fields: ["similarity"], limit: 100_000, sort: "-recognizedAt" }),
 						ctx.call<number, object>("recognitions.count", { query: { kind: "unknown" } }),
 						ctx.call<any[], object>("audit.find", { query: { action: "embedding.generate" }, fields: ["details"], limit: 100_000, sort: "-at" }),
 						this.cameraStates(ctx),
 						Promise.all(["pending", "delivered", "failed"].map(d => ctx.call<number, object>("recognitions.count", { query: { kind: "report", delivery: d } })))
 					]);
-					const frames = active.reduce((s: number, d: any) => s + (d.counters?.frames ?? 0), 0);
-					const processingMs = active.reduce((s: number, d: any) => s + (d.counters?.processingMsTotal ?? 0), 0);
+					// Frames of today's sessions, stopped ones included, so the figure survives the last stop.
+					const sessionsToday = todaysSessions.length;
+					const frames = todaysSessions.reduce((s: number, d: any) => s + (d.counters?.frames ?? 0), 0);
+					const processingMs = todaysSessions.reduce((s: number, d: any) => s + (d.counters?.processingMsTotal ?? 0), 0);
 					const ok = generate.filter(g => g.details?.ok);
 					const totalCameras = active.reduce((s: number, d: any) => s + (Array.isArray(d.cameras) ? d.cameras.length : 0), 0);
 					const connected = cameraStates.filter((c: any) => c.status === "connected");
 					return {
 						service: { uptime: Math.floor(process.uptime()), activeSessions: active.length, totalSessionsToday: sessionsToday },
 						recognition: {
-							totalRecognitions: recognized.length,
+							totalRecognitions: recognizedCount,
 							averageConfidence: round(mean(recognized.map(r => r.similarity ?? 0))),
 							averageProcessingTime: round(frames ? processingMs / frames / 1000 : 0, 3),
-							recognitionRate: round(recognized.length + unknown ? recognized.length / (recognized.length + unknown) : 0)
+							recognitionRate: round(recognizedCount + unknown ? recognizedCount / (recognizedCount + unknown) : 0)
 						},
 						embedding: {
 							totalGenerated: ok.length,

@@ -21,6 +21,7 @@ import { isoSeconds } from "../lib/time";
 import { redactUrl } from "../lib/url";
 import { grabFrames } from "../lib/video/frame-source";
 import { loadManifest } from "../lib/vision/manifest";
+import { assertCalibrated } from "../lib/vision/similarity";
 import { placeActor, sessionKey } from "../lib/recognition/placement";
 import { cameraActor, cameraActorName } from "./actors/camera.actor";
 import { sessionActor, sessionActorName, type SessionDoc } from "./actors/session.actor";
@@ -31,6 +32,7 @@ const DEFAULT_CALLBACK_PATH = "/api/v1/attendance/recognition-result";
 
 export default function recognitionService(cfg: Config): ServiceSchema {
 	const embeddingVersion = loadManifest(cfg.modelsManifest).embeddingVersion;
+	assertCalibrated(embeddingVersion);
 	const defaults = {
 		similarityThreshold: cfg.similarityThreshold,
 		scanInterval: cfg.scanInterval,
@@ -56,39 +58,58 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 					const { slotId } = req;
 					const running: number = await ctx.call("sessions.count", { query: { slotId, status: { $in: ACTIVE } } });
 					if (running > 0) throw conflict("SESSION_ALREADY_EXISTS", `Face recognition session already exists for slot ${slotId}`);
-					const active: number = await ctx.call("sessions.count", { query: { status: { $in: ACTIVE } } });
-					if (active >= cfg.maxSessions) throw new ApiError(429, "MAX_SESSIONS_REACHED", `At most ${cfg.maxSessions} sessions can run at once; stop one first`);
 
-					// Each camera is tested; a failing one is logged and the session goes on without it.
-					const tests = await Promise.all(req.cameras.map(c => this.testCamera(slotId, c)));
-					const working = req.cameras.filter((_, i) => tests[i].ok);
+					// The slot is taken before the cameras are tested (seconds), so a second start of
+					// it meanwhile is refused; actors adopt the session only once it is active.
 					const startedAt = new Date();
-					if (working.length === 0) {
-						await ctx.call("audit.record", { action: "session.failed", slotId, details: { reason: "ALL_CAMERAS_FAILED", cameras: tests.map(t => ({ cameraId: t.cameraId, error: t.error })) } });
-						throw serverError("ALL_CAMERAS_FAILED", "Failed to connect to any camera. Cannot start session.");
-					}
+					const opened: SessionDoc = await ctx.call("sessions.open", {
+						maxSessions: cfg.maxSessions,
+						doc: {
+							slotId,
+							roomId: req.roomId,
+							status: "starting",
+							students: req.students.map(({ embeddingVector: _v, ...s }) => s),
+							cameras: req.cameras.map(c => ({ ...c, status: "testing", error: null })),
+							config: req.config,
+							counters: {},
+							leaseOwner: null,
+							leaseToken: 0,
+							leaseUntil: 0,
+							leaseHandTo: null,
+							startedAt
+						}
+					});
 
-					// Persist everything the actors need before anything runs or is answered.
-					await ctx.call("embeddings.remove", { filter: { slotId } });
-					await ctx.call("embeddings.upsert", {
-						points: req.students.map(s => ({ id: `session:${slotId}:student:${s.userId}`, vector: s.embeddingVector, payload: { slotId, userId: s.userId, embeddingVersion: s.embeddingVersion } }))
-					});
-					for (const c of req.cameras) await ctx.call("cameras.create", { cameraId: c.id, name: c.name, rtspUrl: c.rtspUrl, roomId: req.roomId ?? undefined }, { meta: { internal: true } });
-					const target = this.placeFor(slotId) ?? this.broker.nodeID;
-					await ctx.call("sessions.create", {
-						slotId,
-						roomId: req.roomId,
-						status: "active",
-						students: req.students.map(({ embeddingVector: _v, ...s }) => s),
-						cameras: req.cameras.map((c, i) => ({ ...c, status: tests[i].ok ? "connected" : "failed", error: tests[i].error ?? null })),
-						config: req.config,
-						counters: {},
-						leaseOwner: null,
-						leaseToken: 0,
-						leaseUntil: 0,
-						leaseHandTo: target,
-						startedAt
-					});
+					let tests: { cameraId: number; ok: boolean; error: string | null }[];
+					let working: SessionCamera[];
+					let target: string;
+					try {
+						// Each camera is tested; a failing one is logged and the session goes on without it.
+						tests = await Promise.all(req.cameras.map(c => this.testCamera(slotId, c)));
+						working = req.cameras.filter((_, i) => tests[i].ok);
+						if (working.length === 0) {
+							await ctx.call("audit.record", { action: "session.failed", slotId, details: { reason: "ALL_CAMERAS_FAILED", cameras: tests.map(t => ({ cameraId: t.cameraId, error: t.error })) } });
+							throw serverError("ALL_CAMERAS_FAILED", "Failed to connect to any camera. Cannot start session.");
+						}
+
+						// Persist everything the actors need before anything runs or is answered.
+						await ctx.call("embeddings.remove", { filter: { slotId } });
+						await ctx.call("embeddings.upsert", {
+							points: req.students.map(s => ({ id: `session:${slotId}:student:${s.userId}`, vector: s.embeddingVector, payload: { slotId, userId: s.userId, embeddingVersion: s.embeddingVersion } }))
+						});
+						for (const c of req.cameras) await ctx.call("cameras.create", { cameraId: c.id, name: c.name, rtspUrl: c.rtspUrl, roomId: req.roomId ?? undefined }, { meta: { internal: true } });
+						target = this.placeFor(slotId) ?? this.broker.nodeID;
+						await ctx.call("sessions.update", {
+							id: opened._id,
+							status: "active",
+							cameras: req.cameras.map((c, i) => ({ ...c, status: tests[i].ok ? "connected" : "failed", error: tests[i].error ?? null })),
+							leaseHandTo: target
+						});
+					} catch (err) {
+						// A start that did not get through frees the slot (ALL_CAMERAS_FAILED included).
+						await ctx.call("sessions.remove", { id: opened._id }).catch(() => undefined);
+						throw err;
+					}
 					// The chosen node starts the actors now; should it fail, placement adopts the session.
 					let servedBy: string | null = null;
 					try {

@@ -29,7 +29,10 @@ export default function recognitionsService(cfg: Config): ServiceSchema {
 					return { inserted: saved.length };
 				}
 			},
-			/** Claim up to `limit` results due for delivery (optionally of one slot) for `leaseMs`. */
+			/**
+			 * Claim up to `limit` results due for delivery for `leaseMs`, all of one slot (the given
+			 * one, or the slot of the oldest due result): one claim is one batch to one callback URL.
+			 */
 			claimDue: {
 				visibility: "public",
 				params: { owner: "string", limit: { type: "number", default: 500 }, leaseMs: { type: "number", default: 60_000 }, slotId: { type: "number", optional: true } },
@@ -38,6 +41,11 @@ export default function recognitionsService(cfg: Config): ServiceSchema {
 					const until = new Date(now.getTime() + ctx.params.leaseMs);
 					const due: Record<string, unknown> = { delivery: "pending", nextAttemptAt: { $lte: now }, $or: [{ claimUntil: { $exists: false } }, { claimUntil: null }, { claimUntil: { $lt: now } }] };
 					if (ctx.params.slotId !== undefined) due.slotId = ctx.params.slotId;
+					else {
+						const [oldest] = await this.adapter.find({ query: due, sort: ["recognizedAt"], limit: 1 });
+						if (!oldest) return [];
+						due.slotId = oldest.slotId;
+					}
 					const candidates: any[] = await this.adapter.find({ query: due, sort: ["recognizedAt"], limit: ctx.params.limit });
 					if (candidates.length === 0) return [];
 					// The conditional update is the claim: only results still unclaimed change hands.

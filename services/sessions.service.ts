@@ -33,6 +33,28 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 			maxLimit: 10000
 		},
 		actions: {
+			/**
+			 * Open a slot's session: insert its document unless the slot already has a session
+			 * running (409) or `maxSessions` are running (429). Opens are serialised here, so two
+			 * concurrent starts of one slot (a retried request, two gateways) never both succeed.
+			 */
+			open: {
+				visibility: "public",
+				params: { doc: "object", maxSessions: { type: "number", integer: true, positive: true } },
+				handler(this: any, ctx: Context<{ doc: Record<string, any>; maxSessions: number }>) {
+					const run = this.opening.then(async () => {
+						const { doc, maxSessions } = ctx.params;
+						if ((await this.adapter.count({ query: { slotId: doc.slotId, status: { $in: ACTIVE } } })) > 0)
+							throw new ApiError(409, "SESSION_ALREADY_EXISTS", `Face recognition session already exists for slot ${doc.slotId}`);
+						if ((await this.adapter.count({ query: { status: { $in: ACTIVE } } })) >= maxSessions)
+							throw new ApiError(429, "MAX_SESSIONS_REACHED", `At most ${maxSessions} sessions can run at once; stop one first`);
+						return this.transformDocuments(ctx, {}, await this.adapter.insert(doc));
+					});
+					this.opening = run.catch(() => undefined);
+					return run;
+				}
+			},
+
 			/** Sessions that are running now (not stopped). */
 			active: {
 				visibility: "public",
@@ -95,6 +117,9 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 					return true;
 				}
 			}
+		},
+		created(this: any) {
+			this.opening = Promise.resolve();
 		}
 	} as ServiceSchema;
 }

@@ -6,7 +6,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Context, ServiceSchema } from "moleculer";
-import sharp from "sharp";
 import type { Config } from "../config";
 import { lookupCameraAt, type CameraRecord } from "../lib/camera-lookup";
 import { badRequest, notFound, serverError } from "../lib/errors";
@@ -14,15 +13,18 @@ import { isoSeconds } from "../lib/time";
 import { redactUrl } from "../lib/url";
 import { VideoSourceError } from "../lib/video/errors";
 import { grabFrames, type FrameSourceOptions } from "../lib/video/frame-source";
-import { expiredPreviews, isPreviewName, previewName } from "../lib/video/previews";
+import { encodeJpegWithin } from "../lib/cluster/frame-transport";
+import { expiredPreviews, isPreviewName, nodeTag, previewName, previewNodeTag } from "../lib/video/previews";
 import { resolveUrl } from "../lib/video/source";
 import { streamStability } from "../lib/video/stability";
 
 /** test-connection captures this many frames (spec). */
 const TEST_FRAMES = 10;
-const JPEG_QUALITY = 85;
+/** Preview JPEG: quality first, then a smaller size, until its base64 fits one NATS message. */
+const PREVIEW_STEPS = [{ quality: 85 }, { quality: 70 }, { quality: 70, width: 1920 }, { quality: 60, width: 1280 }];
+const PREVIEW_MAX_BYTES = 640 * 1024;
 
-type Meta = { $message?: string; $responseType?: string; $responseHeaders?: Record<string, string> };
+type Meta = { $message?: string; $responseType?: string; $responseHeaders?: Record<string, string>; $previewForwarded?: boolean };
 
 /** A camera URL from a caller: required, and rtsp/rtsps/http/https only. */
 function checkedUrl(raw: unknown, requiredCode: string, requiredMessage: string): string {
@@ -77,15 +79,20 @@ export default function streamsService(cfg: Config): ServiceSchema {
 			captureFrame: {
 				message: "Frame captured successfully",
 				params: {
-					cameraId: { type: "number", optional: true, convert: true, integer: true },
+					cameraId: { type: "any", optional: true },
 					rtspUrl: { type: "string", optional: true },
 					format: { type: "string", optional: true }
 				},
-				async handler(this: any, ctx: Context<{ cameraId?: number; rtspUrl?: string; format?: string }, Meta>) {
-					const { cameraId } = ctx.params;
+				async handler(this: any, ctx: Context<{ cameraId?: unknown; rtspUrl?: string; format?: string }, Meta>) {
+					// A blank query value (`?cameraId=`) is no value at all.
+					const rawId = typeof ctx.params.cameraId === "string" ? ctx.params.cameraId.trim() : ctx.params.cameraId;
+					const hasId = rawId !== undefined && rawId !== null && rawId !== "";
 					const format = ctx.params.format ?? "base64";
-					if (cameraId === undefined && !ctx.params.rtspUrl?.trim())
-						throw badRequest("CAMERA_ID_OR_RTSP_URL_REQUIRED", "Either cameraId or rtspUrl is required");
+					if (!hasId && !ctx.params.rtspUrl?.trim()) throw badRequest("CAMERA_ID_OR_RTSP_URL_REQUIRED", "Either cameraId or rtspUrl is required");
+					const cameraId = hasId ? Number(rawId) : undefined;
+					// The spec's cameraId is a short: a positive 16-bit integer.
+					if (cameraId !== undefined && (!Number.isInteger(cameraId) || cameraId < 1 || cameraId > 32767 || (typeof rawId === "string" && !/^\d+$/.test(rawId))))
+						throw badRequest("INVALID_CAMERA_ID", "Camera ID must be an integer between 1 and 32767");
 					if (format !== "base64" && format !== "file") throw badRequest("INVALID_FORMAT", "Format must be base64 or file");
 					let url: string;
 					if (cameraId !== undefined) {
@@ -101,7 +108,7 @@ export default function streamsService(cfg: Config): ServiceSchema {
 						const grab = await grabFrames({ url }, 1, sourceOptions);
 						const frame = grab.frames[0];
 						resolution = { width: frame.sourceWidth, height: frame.sourceHeight };
-						jpeg = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).jpeg({ quality: JPEG_QUALITY }).toBuffer();
+						jpeg = await encodeJpegWithin(frame, PREVIEW_MAX_BYTES, PREVIEW_STEPS);
 					} catch (err) {
 						const reason = err instanceof VideoSourceError ? err.message : "could not encode the frame";
 						this.logger.warn("Frame capture failed", { cameraId, rtspUrl: shown, error: reason });
@@ -111,7 +118,7 @@ export default function streamsService(cfg: Config): ServiceSchema {
 					const base = { ...(cameraId !== undefined ? { cameraId } : {}), rtspUrl: shown, format };
 					if (format === "base64") return { ...base, image: `data:image/jpeg;base64,${jpeg.toString("base64")}`, resolution, capturedAt };
 
-					const name = previewName();
+					const name = previewName(nodeTag(this.broker.nodeID));
 					const filePath = path.join(cfg.previewsDir, name);
 					await fs.promises.mkdir(cfg.previewsDir, { recursive: true });
 					await fs.promises.writeFile(filePath, jpeg, { mode: 0o640 });
@@ -126,6 +133,16 @@ export default function streamsService(cfg: Config): ServiceSchema {
 				async handler(this: any, ctx: Context<{ name: string }, Meta>) {
 					const { name } = ctx.params;
 					if (!isPreviewName(name)) throw badRequest("INVALID_FILE_NAME", "Invalid file name");
+					// Saved on another actors node: ask that node (its tag is in the name).
+					const tag = previewNodeTag(name);
+					if (tag !== nodeTag(this.broker.nodeID) && !ctx.meta.$previewForwarded) {
+						const holder = this.streamNodes().find((id: string) => nodeTag(id) === tag);
+						if (!holder) throw notFound("FILE_NOT_FOUND", `File not found: ${name}`);
+						const data = await ctx.call<Buffer, { name: string }>("streams.file", { name }, { nodeID: holder, meta: { $previewForwarded: true } });
+						ctx.meta.$responseType = "image/jpeg";
+						ctx.meta.$responseHeaders = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
+						return data;
+					}
 					let data: Buffer;
 					try {
 						data = await fs.promises.readFile(path.join(cfg.previewsDir, name));
@@ -139,6 +156,12 @@ export default function streamsService(cfg: Config): ServiceSchema {
 			}
 		},
 		methods: {
+			/** Live nodes running this service. */
+			streamNodes(this: any): string[] {
+				const list = this.broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as { name: string; nodeID: string }[];
+				return [...new Set(list.filter(s => s.name === "streams").map(s => s.nodeID))];
+			},
+
 			/** Rollcall's registry first, then the Java backend; null when neither knows the camera. */
 			async findCamera(this: any, ctx: Context, cameraId: number): Promise<CameraRecord | null> {
 				try {
@@ -149,10 +172,12 @@ export default function streamsService(cfg: Config): ServiceSchema {
 				}
 				if (!cfg.javaBackendUrl) return null;
 				try {
-					return await lookupCameraAt(cfg.javaBackendUrl, cfg.cameraLookupPath, cameraId, cfg.cameraLookupTimeout);
+					return await lookupCameraAt(cfg.javaBackendUrl, cfg.cameraLookupPath, cameraId, cfg.cameraLookupTimeout, { "X-API-Key": cfg.apiKey });
 				} catch (err) {
-					this.logger.warn("Camera lookup at the Java backend failed", { cameraId, error: (err as Error).message });
-					return null;
+					// Down or failing is not "no such camera": the caller hears that the capture failed.
+					const reason = (err as Error).name === "TimeoutError" ? "camera lookup timed out" : `camera lookup failed (${(err as Error).message})`;
+					this.logger.warn("Camera lookup at the Java backend failed", { cameraId, error: reason });
+					throw serverError("FRAME_CAPTURE_FAILED", `Failed to capture frame: ${reason}`);
 				}
 			},
 

@@ -11,7 +11,12 @@ export const MAX_REMOTE_WIDTH = 1920;
 /** Stay under NATS's default max_payload (1 MB) with room for the envelope. */
 export const MAX_REMOTE_BYTES = 900 * 1024;
 /** Tried in turn until the JPEG fits: quality, then a smaller width. */
-const STEPS: { quality: number; width?: number }[] = [{ quality: 88 }, { quality: 72 }, { quality: 72, width: 1280 }, { quality: 60, width: 960 }];
+const STEPS: { quality: number; width?: number }[] = [
+	{ quality: 88, width: MAX_REMOTE_WIDTH },
+	{ quality: 72, width: MAX_REMOTE_WIDTH },
+	{ quality: 72, width: 1280 },
+	{ quality: 60, width: 960 }
+];
 
 export interface RawFrame {
 	data: Buffer;
@@ -23,13 +28,18 @@ export type AnalyzePayload = { frame: RawFrame } | { image: Buffer };
 
 export async function framePayload(frame: RawFrame, local: boolean): Promise<AnalyzePayload> {
 	if (local) return { frame: { data: frame.data, width: frame.width, height: frame.height } };
+	return { image: await encodeJpegWithin(frame, MAX_REMOTE_BYTES, STEPS) };
+}
+
+/** JPEG of an RGB frame, trying each step (quality, widest size; none: as it is) until it fits maxBytes; the last step's result otherwise. */
+export async function encodeJpegWithin(frame: RawFrame, maxBytes: number, steps: readonly { quality: number; width?: number }[]): Promise<Buffer> {
 	let jpeg: Buffer | null = null;
-	for (const step of STEPS) {
-		const width = Math.min(frame.width, step.width ?? MAX_REMOTE_WIDTH);
+	for (const step of steps) {
+		const width = Math.min(frame.width, step.width ?? frame.width);
 		let img = sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } });
 		if (width < frame.width) img = img.resize(width);
 		jpeg = await img.jpeg({ quality: step.quality }).toBuffer();
-		if (jpeg.length <= MAX_REMOTE_BYTES) break;
+		if (jpeg.length <= maxBytes) break;
 	}
-	return { image: jpeg! };
+	return jpeg!;
 }

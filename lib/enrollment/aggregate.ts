@@ -57,6 +57,13 @@ export function normalize(v: ArrayLike<number>): Float32Array {
 	return out;
 }
 
+/** Mean of some unit vectors, renormalised. */
+function centroid(unit: Float32Array[], members: number[]): Float32Array {
+	const sum = new Float32Array(unit[0].length);
+	for (const i of members) for (let k = 0; k < sum.length; k++) sum[k] += unit[i][k];
+	return normalize(sum);
+}
+
 export function aggregateEmbeddings(frames: FrameEmbedding[], opts: AggregateOptions = {}): Aggregate {
 	if (frames.length === 0) throw new Error("no frame with a face");
 	const topK = opts.topK ?? 8;
@@ -79,10 +86,17 @@ export function aggregateEmbeddings(frames: FrameEmbedding[], opts: AggregateOpt
 	const outliers: number[] = [];
 	unit.forEach((u, i) => (dot(u, unit[medoid]) >= same ? inliers : outliers).push(i));
 
-	// Outliers that agree among themselves are a second person, not noise.
+	// Outliers that agree among themselves are a second person, not noise, unless the two
+	// groups as a whole are one person: single frames of one person in different light or pose
+	// can fall under `same` against the medoid while the groups' mean embeddings, with the
+	// per-frame noise averaged out, stay well above it (different people stay under it).
 	if (outliers.length >= 2 && outliers.length >= share * frames.length) {
 		const second = outliers.filter(i => outliers.filter(j => j !== i && dot(unit[i], unit[j]) >= same).length >= Math.ceil((outliers.length - 1) / 2));
-		if (second.length >= 2 && second.length >= share * frames.length) throw new MultipleIdentitiesError(inliers.length, second.length);
+		if (second.length >= 2 && second.length >= share * frames.length) {
+			if (dot(centroid(unit, inliers), centroid(unit, second)) < same) throw new MultipleIdentitiesError(inliers.length, second.length);
+			inliers.push(...second);
+			for (const i of second) outliers.splice(outliers.indexOf(i), 1);
+		}
 	}
 
 	const chosen = inliers.sort((a, b) => frames[b].quality - frames[a].quality).slice(0, topK);

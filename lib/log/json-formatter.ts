@@ -18,9 +18,16 @@ function describe(value: unknown): string {
 	}
 }
 
-/** Credentials inside URLs never reach a log line. */
-function scrub(value: unknown): unknown {
-	if (typeof value === "string") return value.includes("://") ? value.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, m => redactUrl(m)) : value;
+/** user:password of a percent-encoded URL inside a query string (`?rtspUrl=rtsp%3A%2F%2Fadmin%3Apw%40host`). */
+const ENCODED_CREDENTIALS = /(%3A%2F%2F)((?:(?!%2F|%40)[^\s"'&/?#])+)%40/gi;
+
+/** Credentials inside URLs, plain or percent-encoded, never reach a log line. */
+export function scrub(value: unknown): unknown {
+	if (typeof value === "string") {
+		let out = value.includes("://") ? value.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, m => redactUrl(m)) : value;
+		if (/%3A%2F%2F/i.test(out)) out = out.replace(ENCODED_CREDENTIALS, "$1***%3A***%40");
+		return out;
+	}
 	if (Array.isArray(value)) return value.map(scrub);
 	if (value && typeof value === "object" && !(value instanceof Error)) {
 		const out: Record<string, unknown> = {};
@@ -57,4 +64,10 @@ export function formatLogLine(level: string, args: unknown[], bindings: Bindings
 
 export function jsonFormatter(type: string, args: unknown[], bindings: Bindings): string[] {
 	return [formatLogLine(type, args, bindings)];
+}
+
+/** Development logs (LOG_FORMAT=pretty): one readable line, scrubbed like the JSON ones. */
+export function prettyFormatter(type: string, args: unknown[], bindings: Bindings): string[] {
+	const parts = args.map(a => (typeof a === "string" ? (scrub(a) as string) : a instanceof Error ? a.message : describe(scrub(a))));
+	return [`[${new Date().toISOString()}] ${type.toUpperCase().padEnd(5)} ${bindings.nodeID ?? ""}/${bindings.svc ?? bindings.mod ?? ""}: ${parts.join(" ")}`];
 }

@@ -117,4 +117,12 @@ export class AttendanceRule {
 	snapshot(): { reported: number[]; sightings: [number, number][] } {
 		return { reported: [...this.reported], sightings: [...this.sightings] };
 	}
+
+	/** Back to a snapshot: the decisions of a frame whose results could not be persisted are undone. */
+	restore(snap: { reported: number[]; sightings: [number, number][] }): void {
+		this.reported.clear();
+		this.sightings.clear();
+		for (const u of snap.reported) this.reported.add(u);
+		for (const [u, n] of snap.sightings) this.sightings.set(u, n);
+	}
 }

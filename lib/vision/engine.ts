@@ -13,7 +13,7 @@ import { flipTensor, ImageError, rectAffine, rgbFrame, sampleToTensor, type RgbI
 import { decodeLandmarks, eyeSquares, fivePoints, LANDMARK_SIZE, landmarkInput, type Point } from "./landmarks";
 import { verifyModels, type ModelEntry, type ModelManifest, type ModelRole } from "./manifest";
 import { cropStats, faceQuality, type FaceQuality } from "./quality";
-import { l2normalize } from "./similarity";
+import { assertCalibrated, l2normalize } from "./similarity";
 
 export class VisionError extends Error {
 	constructor(
@@ -106,6 +106,7 @@ export class VisionEngine {
 
 	static async create(opts: EngineOptions): Promise<VisionEngine> {
 		verifyModels(opts.manifest, opts.modelsDir);
+		assertCalibrated(opts.manifest.embeddingVersion);
 		const sessions: Partial<Record<ModelRole, Session>> = {};
 		for (const [role, entry] of Object.entries(opts.manifest.models) as [ModelRole, ModelEntry][]) {
 			const session = await ort.InferenceSession.create(path.join(opts.modelsDir, entry.file), {

@@ -21,6 +21,15 @@ export interface Calibration {
 
 export const CALIBRATION = calibrationJson as unknown as Calibration;
 
+/**
+ * The calibration belongs to one embedder: a model set of another embeddingVersion needs a
+ * calibration of its own (`npm run calibrate`), or every similarity it reports is meaningless.
+ */
+export function assertCalibrated(embeddingVersion: number, calibration: Calibration = CALIBRATION): void {
+	if (calibration.embeddingVersion !== embeddingVersion)
+		throw new Error(`No similarity calibration for embeddingVersion ${embeddingVersion}: config/calibration.json is for version ${calibration.embeddingVersion} (fit one with npm run calibrate)`);
+}
+
 export class EmbeddingVersionError extends Error {
 	constructor(a: number, b: number) {
 		super(`embeddings of different versions cannot be compared (${a} vs ${b})`);

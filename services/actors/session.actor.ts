@@ -35,6 +35,8 @@ export interface Counters {
 	reported: number;
 	processingMsTotal: number;
 	similaritySum: number;
+	/** Faces embedded by another embedder version than the students': never compared. */
+	versionMismatch: number;
 }
 
 export interface FaceIn {
@@ -52,12 +54,14 @@ export interface FacesParams {
 	faces: FaceIn[];
 }
 
-const ZERO: Counters = { frames: 0, faces: 0, recognized: 0, unknown: 0, reported: 0, processingMsTotal: 0, similaritySum: 0 };
+const ZERO: Counters = { frames: 0, faces: 0, recognized: 0, unknown: 0, reported: 0, processingMsTotal: 0, similaritySum: 0, versionMismatch: 0 };
 
 /** `token` is the session's lease: every write of this actor is fenced with it. */
 export function sessionActor(cfg: Config, session: SessionDoc, token: number): ServiceSchema {
 	const slotId = session.slotId;
 	const students = new Map(session.students.map(s => [s.userId, s]));
+	// Process-session refuses students of another version than the embedder's, so they share one.
+	const embeddingVersion = session.students[0]?.embeddingVersion;
 	let gallery: StudentGallery;
 	let rule: AttendanceRule;
 	const counters: Counters = { ...ZERO, ...session.counters };
@@ -87,10 +91,28 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 		},
 		methods: {
 			async handleFaces(this: any, p: FacesParams) {
+				// Undone if this frame's results cannot be persisted: nothing counts as reported unless stored.
+				const before = { rule: rule.snapshot(), counters: { ...counters } };
+				try {
+					return await this.decide(p);
+				} catch (err) {
+					rule.restore(before.rule);
+					Object.assign(counters, before.counters);
+					this.logger.warn("Frame results not persisted; its decisions are undone", { slotId, cameraId: p.cameraId, error: (err as Error).message });
+					throw err;
+				}
+			},
+			async decide(this: any, p: FacesParams) {
 				const at = new Date(p.frameAt);
 				counters.frames++;
 				counters.processingMsTotal += p.processingMs;
-				const faces = p.faces.filter(f => Array.isArray(f.embedding));
+				const embedded = p.faces.filter(f => Array.isArray(f.embedding));
+				// Embeddings of another version are not comparable with the students': an error, never a match.
+				const faces = embedded.filter(f => f.embeddingVersion === embeddingVersion);
+				if (faces.length < embedded.length) {
+					counters.versionMismatch += embedded.length - faces.length;
+					this.logger.error("Faces of another embedding version than the students' were not compared", { slotId, cameraId: p.cameraId, expected: embeddingVersion, got: [...new Set(embedded.map(f => f.embeddingVersion))] });
+				}
 				counters.faces += faces.length;
 				// Best face per student in this frame: one frame is one sighting at most.
 				const matches = faces.map(f => ({ face: f, m: gallery.match(f.embedding!, session.config.similarityThreshold) as MatchResult }));

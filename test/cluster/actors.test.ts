@@ -90,6 +90,21 @@ describeWithRtsp("actors in a cluster over NATS", () => {
 		if (work) fs.rmSync(work, { recursive: true, force: true });
 	});
 
+	it("serves a preview saved by one actors node through any node (capture-frame format=file, /files/:name)", async () => {
+		const { status, body } = await api(gateway.baseUrl, `/cameras/capture-frame?rtspUrl=${encodeURIComponent(rtsp.url("/room"))}&format=file`);
+		expect(status).toBe(200);
+		// /files/:name is balanced over both actors nodes: each answer is the same file.
+		const sizes = new Set<number>();
+		for (let i = 0; i < 4; i++) {
+			const res = await fetch(gateway.baseUrl.replace(/\/api\/v1$/, "") + body.data.fileUrl, { headers: { "X-API-Key": TEST_API_KEY } });
+			expect(res.status).toBe(200);
+			expect(res.headers.get("content-type")).toMatch(/^image\/jpeg/);
+			sizes.add((await res.arrayBuffer()).byteLength);
+		}
+		expect(sizes.size).toBe(1);
+		expect([...sizes][0]).toBeGreaterThan(1000);
+	});
+
 	it("keeps a session going when the actors node running it is killed (kill -9), each student once", async () => {
 		const embed = async (face: { photo: string; focus: number[] }) => (await client.call<{ embedding: number[] }, object>("inference.embed", { image: fs.readFileSync(face.photo), box: face.focus })).embedding;
 		const students = [

@@ -1,6 +1,7 @@
 /**
- * Two processes over the real NATS: a gateway-only node serves a request whose action
- * runs on the other node; when that node dies, health turns degraded.
+ * Nodes with roles over the real NATS: a gateway-only node serves a request whose action runs
+ * on another node; health is healthy while every role is reachable, turns degraded when the
+ * actors + inference node dies, and unhealthy (503) when the storage node dies too.
  */
 import { api } from "../support/node";
 import { natsReachable, NATS_URL, spawnNode, type NodeProcess } from "../support/cluster";
@@ -22,39 +23,58 @@ describe("cluster over NATS", () => {
 		await Promise.all(nodes.map(n => n.stop("SIGKILL")));
 	});
 
-	it("serves a request through a gateway-only node from an actors node, and turns degraded when it dies", async () => {
+	it("serves a request through a gateway-only node from another node; health healthy, then degraded, then unhealthy", async () => {
 		if (!(await natsReachable())) throw new Error(`NATS is not reachable at ${NATS_URL}: start it (see README, .ci/run)`);
 		const common = { TRANSPORTER: NATS_URL, NAMESPACE: namespace };
-		const gateway = await spawnNode(`gw-${namespace}`, { ...common, SERVICES: "gateway,storage" });
-		nodes.push(gateway);
-		const actors = await spawnNode(`actors-${namespace}`, { ...common, SERVICES: "actors" });
-		nodes.push(actors);
+		const [gateway, storage, worker] = await Promise.all([
+			spawnNode(`gw-${namespace}`, { ...common, SERVICES: "gateway" }),
+			spawnNode(`storage-${namespace}`, { ...common, SERVICES: "storage" }),
+			spawnNode(`worker-${namespace}`, { ...common, SERVICES: "actors,inference" })
+		]);
+		nodes.push(gateway, storage, worker);
 
-		const served = await until(
-			() => api(gateway.baseUrl, "/recognition/sessions"),
-			r => r.status === 200,
-			15_000
+		const healthy = await until(
+			() => api(gateway.baseUrl, "/health", { key: null }),
+			r => r.body?.data?.status === "healthy",
+			30_000
 		);
+		expect(healthy.status).toBe(200);
+		expect(healthy.body).toEqual({
+			status: 200,
+			message: "Service is healthy",
+			data: expect.objectContaining({ service: "FUACS Face Recognition Service", version: "1.0.0", status: "healthy", activeSessions: 0, uptime: expect.any(Number), timestamp: expect.stringMatching(/Z$/) })
+		});
+
+		const served = await api(gateway.baseUrl, "/recognition/sessions");
 		expect(served.status).toBe(200);
 		expect(served.body).toEqual({ status: 200, message: "Active sessions retrieved successfully", data: [] });
-		// The action ran in the other process: the gateway node has no `recognition` service.
-		expect(actors.logs.some(l => /Service 'recognition' started/.test(l))).toBe(true);
+		// The action ran in another process: the gateway node has no `recognition` service.
+		expect(worker.logs.some(l => /Service 'recognition' started/.test(l))).toBe(true);
 		expect(gateway.logs.some(l => /Service 'recognition' started/.test(l))).toBe(false);
 
-		const healthy = await api(gateway.baseUrl, "/health", { key: null });
-		expect(healthy.body.data.components.actors).toBe("up");
-
-		await actors.stop("SIGKILL");
+		await worker.stop("SIGKILL");
 		const degraded = await until(
 			() => api(gateway.baseUrl, "/health", { key: null }),
-			r => r.body?.data?.components?.actors === "down",
+			r => r.body?.data?.status === "degraded",
 			20_000
 		);
 		expect(degraded.status).toBe(200);
-		expect(degraded.body.data.status).toBe("degraded");
-		expect(degraded.body.data.components.actors).toBe("down");
+		expect(degraded.body.message).toBe("Service is degraded");
+		expect(degraded.body.data.components).toMatchObject({ actors: "down", inference: "down" });
 		const unavailable = await api(gateway.baseUrl, "/recognition/sessions");
 		expect(unavailable.status).toBe(503);
 		expect(unavailable.body.code).toBe("SERVICE_UNAVAILABLE");
+
+		await storage.stop("SIGKILL");
+		const unhealthy = await until(
+			() => api(gateway.baseUrl, "/health", { key: null }),
+			r => r.status === 503,
+			20_000
+		);
+		expect(unhealthy.body).toEqual({
+			status: 503,
+			message: "Service is unhealthy",
+			data: expect.objectContaining({ service: "FUACS Face Recognition Service", status: "unhealthy", error: expect.stringMatching(/^Database connection failed/) })
+		});
 	}, 120_000);
 });

@@ -81,7 +81,8 @@ describeWithRtsp("a recognition session end to end", () => {
 			CALLBACK_POLL_MS: "200",
 			CALLBACK_RETRY_BASE_MS: "100",
 			CALLBACK_RETRY_MAX_MS: "500",
-			STOP_FLUSH_MS: "5000"
+			STOP_FLUSH_MS: "5000",
+			MAX_SESSIONS: "1"
 		});
 		const people: [string, { photo: string; focus: FaceBox }, number][] = [
 			["anna", FACES.anna, 1],
@@ -110,8 +111,12 @@ describeWithRtsp("a recognition session end to end", () => {
 	});
 
 	it("starts the session at once with the spec's answer, and refuses a second start of the slot with 409", async () => {
-		const res = await api(node.baseUrl, "/recognition/process-session", { body: body() });
-		expect(res.status).toBe(200);
+		// Two starts of one slot at the same moment (a retried request): exactly one wins.
+		const [a, b] = await Promise.all([0, 1].map(() => api(node.baseUrl, "/recognition/process-session", { body: body() })));
+		expect([a.status, b.status].sort()).toEqual([200, 409]);
+		const res = a.status === 200 ? a : b;
+		expect((a.status === 409 ? a : b).body.code).toBe("SESSION_ALREADY_EXISTS");
+		expect(await node.broker.call("sessions.count", { query: { slotId: SLOT } })).toBe(1);
 		expect(res.body.message).toBe("Face recognition session started successfully");
 		expect(res.body.data).toEqual({
 			slotId: SLOT,
@@ -127,6 +132,11 @@ describeWithRtsp("a recognition session end to end", () => {
 		const again = await api(node.baseUrl, "/recognition/process-session", { body: body() });
 		expect(again.status).toBe(409);
 		expect(again.body).toEqual({ status: 409, message: `Face recognition session already exists for slot ${SLOT}`, code: "SESSION_ALREADY_EXISTS" });
+
+		// MAX_SESSIONS=1: another slot must wait for this one to stop.
+		const other = await api(node.baseUrl, "/recognition/process-session", { body: { ...body(), slotId: SLOT + 1 } });
+		expect(other.status).toBe(429);
+		expect(other.body).toEqual({ status: 429, message: "At most 1 sessions can run at once; stop one first", code: "MAX_SESSIONS_REACHED" });
 
 		const health = await api(node.baseUrl, "/health", { key: null });
 		expect(health.body.data.activeSessions).toBe(1);
@@ -217,6 +227,10 @@ describeWithRtsp("a recognition session end to end", () => {
 		expect(node.broker.getLocalService(`session-${SLOT}`)).toBeFalsy();
 		expect(node.broker.getLocalService(`camera-${SLOT}-5`)).toBeFalsy();
 		expect((await api(node.baseUrl, "/health", { key: null })).body.data.activeSessions).toBe(0);
+		// Today's figures outlive the session.
+		const metrics = (await api(node.baseUrl, "/metrics")).body.data;
+		expect(metrics.service).toMatchObject({ activeSessions: 0, totalSessionsToday: 1 });
+		expect(metrics.recognition.averageProcessingTime).toBeGreaterThan(0);
 
 		const again = await api(node.baseUrl, "/recognition/stop-session", { body: { slotId: SLOT } });
 		expect(again.status).toBe(404);

@@ -34,6 +34,9 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 		// The Java backend's camera lookup: camera 42 is known there only.
 		java = http.createServer((req, res) => {
 			if (req.url === "/api/v1/cameras/43") return; // a backend that never answers
+			if (req.url === "/api/v1/cameras/44") return void res.writeHead(502).end(); // a failing one
+			// The lookup carries the shared key, as every call between Rollcall and the backend.
+			if (req.headers["x-api-key"] !== TEST_API_KEY) return void res.writeHead(401).end();
 			if (req.url === "/api/v1/cameras/42") {
 				res.writeHead(200, { "Content-Type": "application/json" });
 				res.end(JSON.stringify({ status: 200, message: "OK", data: { id: 42, name: "B202-01", rtspUrl: rtsp.url("/live", "viewer:javapass"), roomId: 5 } }));
@@ -59,7 +62,7 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 	});
 
 	it("refuses both endpoints and files without the API key", async () => {
-		for (const route of ["/cameras/test-connection" + q({ rtspUrl: rtsp.url("/live") }), "/cameras/capture-frame" + q({ rtspUrl: rtsp.url("/live") }), "/files/camera_preview_1729339200_0a1b2c3d.jpg"]) {
+		for (const route of ["/cameras/test-connection" + q({ rtspUrl: rtsp.url("/live") }), "/cameras/capture-frame" + q({ rtspUrl: rtsp.url("/live") }), "/files/camera_preview_1729339200_0a1b2c3d_0a1b2c3d.jpg"]) {
 			const { status, body } = await api(node.baseUrl, route, { key: null });
 			expect(status).toBe(401);
 			expect(body).toEqual({ status: 401, message: "Invalid or missing API key", code: "INVALID_API_KEY" });
@@ -134,6 +137,16 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 		expect(took).toBeLessThan(12_000);
 	}, 20_000);
 
+	it("capture-frame: a server that accepts and never answers fails with 500 FRAME_CAPTURE_FAILED after 10 seconds", async () => {
+		const t = Date.now();
+		const { status, body } = await api(node.baseUrl, "/cameras/capture-frame" + q({ rtspUrl: `rtsp://viewer:pw@127.0.0.1:${silentPort}/stream1` }));
+		const took = Date.now() - t;
+		expect(status).toBe(500);
+		expect(body).toEqual({ status: 500, message: "Failed to capture frame: Connection timeout after 10 seconds", code: "FRAME_CAPTURE_FAILED" });
+		expect(took).toBeGreaterThanOrEqual(9900);
+		expect(took).toBeLessThan(12_000);
+	}, 20_000);
+
 	it("capture-frame: a live frame as a JPEG data URL, at the source resolution", async () => {
 		const { status, body } = await api(node.baseUrl, "/cameras/capture-frame" + q({ rtspUrl: rtsp.url("/live", "admin:s3cret") }));
 		expect(status).toBe(200);
@@ -160,7 +173,7 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 		expect(body.data.cameraId).toBe(7);
 		expect(body.data.format).toBe("file");
 		expect(body.data.rtspUrl).toBe(rtsp.url("/live", "***:***"));
-		expect(body.data.fileUrl).toMatch(/^\/api\/v1\/files\/camera_preview_\d{10}_[0-9a-f]{8}\.jpg$/);
+		expect(body.data.fileUrl).toMatch(/^\/api\/v1\/files\/camera_preview_\d{10}_[0-9a-f]{8}_[0-9a-f]{8}\.jpg$/);
 		expect(path.dirname(body.data.filePath)).toBe(node.cfg.previewsDir);
 		expect(path.basename(body.data.filePath)).toBe(path.basename(body.data.fileUrl));
 		const res = await fetch(node.baseUrl.replace(/\/api\/v1$/, "") + body.data.fileUrl, { headers: { "X-API-Key": TEST_API_KEY } });
@@ -182,7 +195,7 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 		expect(left.sort()).toEqual(urls.slice(1).map(u => path.basename(u)).sort());
 	});
 
-	it("capture-frame: a camera known only to the Java backend; 404 CAMERA_NOT_FOUND when nobody knows it", async () => {
+	it("capture-frame: a camera known only to the Java backend; 404 CAMERA_NOT_FOUND when nobody knows it; 500 when the backend cannot say", async () => {
 		const found = await api(node.baseUrl, "/cameras/capture-frame" + q({ cameraId: 42 }));
 		expect(found.status).toBe(200);
 		expect(found.body.data.cameraId).toBe(42);
@@ -191,19 +204,34 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 		const missing = await api(node.baseUrl, "/cameras/capture-frame" + q({ cameraId: 1 }));
 		expect(missing.status).toBe(404);
 		expect(missing.body).toEqual({ status: 404, message: "Camera not found: 1", code: "CAMERA_NOT_FOUND" });
-		// A backend that does not answer costs the lookup timeout (CAMERA_LOOKUP_TIMEOUT=1000), no more.
+		// A backend that does not answer costs the lookup timeout (CAMERA_LOOKUP_TIMEOUT=1000), no
+		// more, and is not taken for "no such camera".
 		const t = Date.now();
 		const slow = await api(node.baseUrl, "/cameras/capture-frame" + q({ cameraId: 43 }));
-		expect(slow.status).toBe(404);
-		expect(slow.body.code).toBe("CAMERA_NOT_FOUND");
+		expect(slow.status).toBe(500);
+		expect(slow.body).toEqual({ status: 500, message: "Failed to capture frame: camera lookup timed out", code: "FRAME_CAPTURE_FAILED" });
 		expect(Date.now() - t).toBeGreaterThanOrEqual(950);
 		expect(Date.now() - t).toBeLessThan(2500);
+		const failing = await api(node.baseUrl, "/cameras/capture-frame" + q({ cameraId: 44 }));
+		expect(failing.status).toBe(500);
+		expect(failing.body.code).toBe("FRAME_CAPTURE_FAILED");
+		expect(failing.body.message).toContain("502");
 	});
 
 	it("capture-frame: 400 without cameraId or rtspUrl, 400 for a bad format or scheme, 500 FRAME_CAPTURE_FAILED when capture fails", async () => {
 		const none = await api(node.baseUrl, "/cameras/capture-frame");
 		expect(none.status).toBe(400);
 		expect(none.body).toEqual({ status: 400, message: "Either cameraId or rtspUrl is required", code: "CAMERA_ID_OR_RTSP_URL_REQUIRED" });
+		// Blank values are no values: `?cameraId=` is not camera 0, and `?cameraId=&rtspUrl=...` uses the URL.
+		const blank = await api(node.baseUrl, "/cameras/capture-frame?cameraId=&rtspUrl=");
+		expect(blank.body).toEqual({ status: 400, message: "Either cameraId or rtspUrl is required", code: "CAMERA_ID_OR_RTSP_URL_REQUIRED" });
+		const blankId = await api(node.baseUrl, "/cameras/capture-frame" + q({ cameraId: "", rtspUrl: rtsp.url("/live") }));
+		expect(blankId.status).toBe(200);
+		expect(blankId.body.data.cameraId).toBeUndefined();
+		for (const bad of ["abc", "1.5", "-3", "70000"]) {
+			const r = await api(node.baseUrl, "/cameras/capture-frame" + q({ cameraId: bad }));
+			expect([r.status, r.body.code]).toEqual([400, "INVALID_CAMERA_ID"]);
+		}
 		const format = await api(node.baseUrl, "/cameras/capture-frame" + q({ rtspUrl: rtsp.url("/live"), format: "png" }));
 		expect(format.status).toBe(400);
 		expect(format.body.code).toBe("INVALID_FORMAT");
@@ -232,7 +260,7 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 				});
 				req.on("error", reject);
 			});
-		for (const name of ["..%2Fapi-key", "..%2F..%2Fetc%2Fpasswd", "%2E%2E%2Fapi-key", "secret.txt", "camera_preview_1729339200_0a1b2c3d.jpg%00.txt", "..", "%2E%2E", "camera_preview_1729339200_0a1b2c3d.jpg.."]) {
+		for (const name of ["..%2Fapi-key", "..%2F..%2Fetc%2Fpasswd", "%2E%2E%2Fapi-key", "secret.txt", "camera_preview_1729339200_0a1b2c3d_0a1b2c3d.jpg%00.txt", "..", "%2E%2E", "camera_preview_1729339200_0a1b2c3d_0a1b2c3d.jpg.."]) {
 			const { status, body } = await raw(`/files/${name}`);
 			expect([status, body.code]).toEqual([400, "INVALID_FILE_NAME"]);
 		}
@@ -241,8 +269,8 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 			const { status, body } = await raw(route);
 			expect([status, body.code]).toEqual([404, "NOT_FOUND"]);
 		}
-		const { status, body } = await api(node.baseUrl, "/files/camera_preview_1729339200_0a1b2c3d.jpg");
+		const { status, body } = await api(node.baseUrl, "/files/camera_preview_1729339200_0a1b2c3d_0a1b2c3d.jpg");
 		expect(status).toBe(404);
-		expect(body).toEqual({ status: 404, message: "File not found: camera_preview_1729339200_0a1b2c3d.jpg", code: "FILE_NOT_FOUND" });
+		expect(body).toEqual({ status: 404, message: "File not found: camera_preview_1729339200_0a1b2c3d_0a1b2c3d.jpg", code: "FILE_NOT_FOUND" });
 	});
 });

@@ -1,4 +1,4 @@
-import { formatLogLine } from "../../lib/log/json-formatter";
+import { formatLogLine, prettyFormatter } from "../../lib/log/json-formatter";
 import { secretEquals } from "../../lib/auth";
 import { parseUrl, redactUrl } from "../../lib/url";
 
@@ -13,6 +13,18 @@ describe("structured logs", () => {
 		expect(line).not.toContain("pw@");
 		expect(line).not.toContain('"k"');
 		expect(JSON.parse(line).rtspUrl).toBe("rtsp://***:***@10.0.0.1/s");
+	});
+
+	it("never writes credentials of percent-encoded URLs in query strings, nor in pretty logs", () => {
+		const url = "/api/v1/cameras/capture-frame?rtspUrl=rtsp%3A%2F%2Fadmin%3As3cret%40cam.local%3A554%2Fs&format=file";
+		const line = formatLogLine("debug", ["=> GET " + url, { url }]);
+		expect(line).not.toContain("s3cret");
+		expect(line).not.toContain("admin");
+		expect(JSON.parse(line).url).toBe("/api/v1/cameras/capture-frame?rtspUrl=rtsp%3A%2F%2F***%3A***%40cam.local%3A554%2Fs&format=file");
+		const pretty = prettyFormatter("warn", ["Camera rtsp://admin:s3cret@10.0.0.1/s failed", { rtspUrl: "rtsp://admin:s3cret@10.0.0.1/s", apiKey: "k" }], { nodeID: "n1", svc: "streams" }).join(" ");
+		expect(pretty).not.toContain("s3cret");
+		expect(pretty).not.toContain('"k"');
+		expect(pretty).toContain("rtsp://***:***@10.0.0.1/s");
 	});
 
 	it("records an error's message and code", () => {

@@ -47,6 +47,18 @@ describe("aggregateEmbeddings", () => {
 		const frames = [...Array.from({ length: 6 }, (_, i) => ({ embedding: frameOf(alice, 300 + i), quality: 0.8 })), ...Array.from({ length: 5 }, (_, i) => ({ embedding: frameOf(bob, 400 + i), quality: 0.8 }))];
 		expect(() => aggregateEmbeddings(frames)).toThrow(MultipleIdentitiesError);
 	});
+
+	it("keeps one person whose frames split into two looks (light, pose) rather than refusing her", () => {
+		// Two looks of one person: the looks' own cosine is 0.45, and single noisy frames of the
+		// second look fall under 0.3 against the main one, though the looks' means do not.
+		const look2 = normalize(alice.map((x, i) => 0.45 * x + Math.sqrt(1 - 0.45 ** 2) * person(7)[i]));
+		const frames = [...Array.from({ length: 8 }, (_, i) => ({ embedding: frameOf(alice, 500 + i, 0.5), quality: 0.8 })), ...Array.from({ length: 4 }, (_, i) => ({ embedding: frameOf(look2, 600 + i, 1.2), quality: 0.7 }))];
+		const second = frames.slice(8).map(f => dot(f.embedding, frames[0].embedding));
+		expect(Math.max(...second)).toBeLessThan(0.3);
+		const agg = aggregateEmbeddings(frames);
+		expect(agg.outliers).toBe(0);
+		expect(dot(agg.embedding, alice)).toBeGreaterThan(0.8);
+	});
 });
 
 describe("video quality", () => {

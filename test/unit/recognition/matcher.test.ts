@@ -82,4 +82,15 @@ describe("AttendanceRule", () => {
 		expect(resumed.sight(1, 0.99)).toBe(false);
 		expect(resumed.sight(2, 0.9)).toBe(true);
 	});
+
+	it("undoes the decisions of a frame that could not be persisted", () => {
+		const rule = new AttendanceRule();
+		rule.sight(1, 0.9);
+		const before = rule.snapshot();
+		expect(rule.sight(1, 0.9)).toBe(true);
+		rule.restore(before);
+		expect(rule.isReported(1)).toBe(false);
+		// The next frame reports the student: nothing was lost with the failed write.
+		expect(rule.sight(1, 0.9)).toBe(true);
+	});
 });

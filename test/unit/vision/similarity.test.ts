@@ -1,4 +1,4 @@
-import { CALIBRATION, cosine, cosineFromSimilarity, EmbeddingVersionError, l2normalize, similarityFromCosine, similarityOfFar } from "../../../lib/vision/similarity";
+import { assertCalibrated, CALIBRATION, cosine, cosineFromSimilarity, EmbeddingVersionError, l2normalize, similarityFromCosine, similarityOfFar } from "../../../lib/vision/similarity";
 import { fitCalibration } from "../../../lib/vision/calibrate";
 import { bestAccuracy, normalQuantile, rocAuc, tarAtFar, type ScoredPair } from "../../../lib/vision/metrics";
 
@@ -22,6 +22,11 @@ describe("cosine", () => {
 });
 
 describe("calibrated similarity", () => {
+	it("belongs to one embedder version: another version has no calibration and is refused", () => {
+		expect(() => assertCalibrated(CALIBRATION.embeddingVersion)).not.toThrow();
+		expect(() => assertCalibrated(CALIBRATION.embeddingVersion + 1)).toThrow(/No similarity calibration for embeddingVersion 2/);
+	});
+
 	it("is monotonic over the whole cosine range and maps onto [0, 1]", () => {
 		let prev = -Infinity;
 		for (let c = -1; c <= 1.0001; c += 0.01) {
