@@ -29,12 +29,15 @@ export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSch
 		adapter: new DbService.MemoryAdapter({ filename: path.join(cfg.dataDir, `${collection}.db`) }),
 		actions: { health: { visibility: "public", handler: healthHandler } },
 		async started(this: any) {
-			// The same indexes as the mongoose model, unique ones included: idempotency
-			// (recognitionId, one attendance per student and slot) is the store's job here too.
+			// The single-field indexes of the mongoose model, unique ones included: idempotency
+			// (one recognition per recognitionId, one camera per id) is the store's job here too.
+			// NeDB has no compound indexes; (slotId, userId) of attendance is kept unique by its
+			// only writer, the session's actor, which handles one frame at a time.
 			for (const [fields, options] of def.schema.indexes() as [Record<string, unknown>, { unique?: boolean; sparse?: boolean }][]) {
 				const keys = Object.keys(fields);
+				if (keys.length !== 1) continue;
 				try {
-					await this.adapter.db.ensureIndexAsync({ fieldName: keys.length === 1 ? keys[0] : keys, unique: !!options?.unique, sparse: !!options?.sparse });
+					await this.adapter.db.ensureIndexAsync({ fieldName: keys[0], unique: !!options?.unique, sparse: !!options?.sparse });
 				} catch (err) {
 					this.logger.error("Index not created: the stored documents break it", { collection, fields: keys, error: (err as Error).message });
 				}
