@@ -223,6 +223,24 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 			return out;
 		};
 
+		/**
+		 * Key mode: a decoder with a reordering delay (streams with B-frames) holds a lone key
+		 * frame back until more frames follow, and none will. Drain it out now and reset the
+		 * decoder for the next key frame (each is a fresh start).
+		 */
+		const drainKeyFrame = async (): Promise<VideoFrame[]> => {
+			const out: VideoFrame[] = [];
+			await decoder!.flush();
+			for (;;) {
+				const f = await decoder!.receive();
+				if (!f || f === EOF) break;
+				const vf = await toVideoFrame(f);
+				if (vf) out.push(vf);
+			}
+			decoder!.getCodecContext()?.flushBuffers();
+			return out;
+		};
+
 		armWatchdog();
 		for await (const packet of input.packets(stream.index)) {
 			if (!packet) break;
@@ -249,6 +267,7 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 					frames.push(...(await decode(packet)));
 				} else if (action === "decode") {
 					frames = await decode(packet);
+					if (frames.length === 0 && isKey && plan.mode === "key") frames = await drainKeyFrame();
 				}
 				if (plan.buffersGop) {
 					if (isKey) clearGop();

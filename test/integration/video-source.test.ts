@@ -8,6 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { firstFrame, grabFrames, liveFrames, openFrames, type LiveEvent, type SourceStats, type VideoFrame } from "../../lib/video/frame-source";
 import { VideoSourceError } from "../../lib/video/errors";
+import { makeFaceVideo } from "../support/face-video";
 import { tempDir } from "../support/node";
 import { describeWithRtsp, encodeClip, startRtspServer, type RtspServer } from "../support/rtsp";
 
@@ -40,9 +41,11 @@ describeWithRtsp("frame sources on node-av", () => {
 	beforeAll(async () => {
 		dir = tempDir("rollcall-video-");
 		encodeClip(path.join(dir, "clip.mp4"), { width: 640, height: 360, fps: 25, seconds: 4, keyint: 25 });
+		// x264 with B-frames (as many cameras' main/high profiles): the decoder delays output.
+		await makeFaceVideo(path.join(dir, "bframes.mp4"), { pattern: true, width: 320, height: 240, fps: 25, keyint: 25, seconds: 8 });
 		server = await startRtspServer({
 			live: { "/live": { width: 640, height: 360, fps: 25, keyint: 25 }, "/rare-keys": { width: 320, height: 180, fps: 25, keyint: 100 } },
-			files: { "/clip": path.join(dir, "clip.mp4") }
+			files: { "/clip": path.join(dir, "clip.mp4"), "/bframes": path.join(dir, "bframes.mp4") }
 		});
 		// A server that accepts and never answers.
 		silentServer = net.createServer(s => silent.push(s));
@@ -94,6 +97,17 @@ describeWithRtsp("frame sources on node-av", () => {
 		expect(stats.decodedPackets).toBeLessThanOrEqual(4);
 		expect(stats.packets).toBeGreaterThan(40);
 	});
+
+	it("samples a stream with B-frames from key frames only too, each sample on time", async () => {
+		const stats: SourceStats = { packets: 0, decodedPackets: 0, frames: 0, mode: "key" };
+		const frames = await take(openFrames({ url: server.url("/bframes") }, { everySeconds: 2, width: 160, stats }), 3);
+		expect(stats.mode).toBe("key");
+		expect(frames.map(f => f.keyFrame)).toEqual([true, true, true]);
+		for (let i = 1; i < 3; i++) expect(frames[i].timestamp - frames[i - 1].timestamp).toBeCloseTo(2, 1);
+		// One decoded packet per sample, out of the ~100 read.
+		expect(stats.decodedPackets).toBeLessThanOrEqual(4);
+		expect(stats.packets).toBeGreaterThan(90);
+	}, 30_000);
 
 	it("falls back to full decoding when key frames are rarer than the sampling interval", async () => {
 		const stats: SourceStats = { packets: 0, decodedPackets: 0, frames: 0, mode: "key" };
