@@ -25,7 +25,9 @@ export const schema = new Schema(
 		claimedBy: { type: String },
 		claimUntil: { type: Date },
 		embeddingVersion: { type: Number },
-		processingMs: { type: Number }
+		processingMs: { type: Number },
+		/** Lease token of the session actor that wrote it: which owner saw the face. */
+		leaseToken: { type: Number }
 	},
 	{ collection: "recognitions", versionKey: false, minimize: false }
 );

@@ -8,7 +8,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { DbMixin } from "../mixins/db.mixin";
 
-const FIELDS = ["recognitionId", "slotId", "cameraId", "userId", "rollNumber", "fullName", "kind", "similarity", "cosine", "box", "recognizedAt", "delivery", "attempts", "nextAttemptAt", "deliveredAt", "lastError", "embeddingVersion", "processingMs"];
+const FIELDS = ["recognitionId", "slotId", "cameraId", "userId", "rollNumber", "fullName", "kind", "similarity", "cosine", "box", "recognizedAt", "delivery", "attempts", "nextAttemptAt", "deliveredAt", "lastError", "embeddingVersion", "processingMs", "leaseToken"];
 
 export default function recognitionsService(cfg: Config): ServiceSchema {
 	return {

@@ -82,7 +82,7 @@ export async function clusterSessions(broker: ServiceBroker) {
 }
 
 export async function moveSession(broker: ServiceBroker, slotId: number, nodeID: string) {
-	return broker.call<{ slotId: number; from: string | null; to: string; gapMs: number }, object>("recognition.move", { slotId, nodeID });
+	return broker.call<{ slotId: number; from: string | null; to: string; gapMs: number; token?: number }, object>("recognition.move", { slotId, nodeID });
 }
 
 export async function drainNode(broker: ServiceBroker, nodeID: string) {

@@ -123,7 +123,7 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 				const reports: Record<string, any>[] = [];
 				for (const x of matches) {
 					const best = x.m.best;
-					const base = { recognitionId: crypto.randomUUID(), slotId, cameraId: p.cameraId, box: x.face.box.map(v => Math.round(v)), recognizedAt: at, embeddingVersion: x.face.embeddingVersion, processingMs: p.processingMs, similarity: best?.similarity ?? 0, cosine: best?.cosine ?? 0 };
+					const base = { recognitionId: crypto.randomUUID(), slotId, leaseToken: token, cameraId: p.cameraId, box: x.face.box.map(v => Math.round(v)), recognizedAt: at, embeddingVersion: x.face.embeddingVersion, processingMs: p.processingMs, similarity: best?.similarity ?? 0, cosine: best?.cosine ?? 0 };
 					if (!best || bestPerStudent.get(best.userId) !== x) {
 						counters.unknown++;
 						docs.push({ ...base, kind: "unknown", userId: null, delivery: "none" });

@@ -53,7 +53,7 @@ describeWithRtsp("actors in a cluster over NATS", () => {
 	};
 	const id = (name: string) => `${name}-${namespace}`;
 	const owner = async () => (await api(gateway.baseUrl, "/recognition/sessions")).body.data.find((s: { slotId: number }) => s.slotId === SLOT)?.servedBy ?? null;
-	const frameDocs = () => client.call<{ recognizedAt: string }[], object>("recognitions.find", { query: { slotId: SLOT }, fields: ["recognizedAt", "kind"], sort: "recognizedAt", limit: 10000 });
+	const frameDocs = () => client.call<{ recognizedAt: string; leaseToken: number }[], object>("recognitions.find", { query: { slotId: SLOT }, fields: ["recognizedAt", "kind", "leaseToken"], sort: "recognizedAt", limit: 10000 });
 	const delivered = () => backend.delivered();
 	const expectExactlyOnce = () => {
 		const results = delivered();
@@ -135,7 +135,7 @@ describeWithRtsp("actors in a cluster over NATS", () => {
 		expectExactlyOnce();
 	}, 180_000);
 
-	it("moves a session to another node on request with no gap longer than a scan interval", async () => {
+	it("moves a session to another node on request: scanning resumes within 2 s, no gap beyond a scan interval and the hand-over", async () => {
 		const target = await spawn("a3", "actors");
 		const from = await owner();
 		await until("a3 known to the cluster", async () => client.registry.getServiceList({ onlyAvailable: true }).filter((s: any) => s.name === "recognition").map((s: any) => s.nodeID as string), ids => ids.includes(target.name), 20_000);
@@ -153,6 +153,17 @@ describeWithRtsp("actors in a cluster over NATS", () => {
 		const row = (await clusterNodes(client)).find(n => n.nodeID === target.name);
 		expect(row).toMatchObject({ roles: "actors", sessions: 1, cameras: 1, draining: false });
 		await until("frames on the new node", frameDocs, docs => docs.filter(d => new Date(d.recognizedAt) > t0).length >= 3, 30_000);
+		// Scanning resumed on the new node within 2 s of the request: the first frame written under
+		// the new owner's lease token, by its capture time.
+		const resumedAfterMs = Math.min(...(await frameDocs()).filter(d => d.leaseToken === res.token).map(d => new Date(d.recognizedAt).getTime())) - t0.getTime();
+		console.log(`move: lease handed over in ${res.gapMs} ms, first frame on the new node ${resumedAfterMs} ms after the request`);
+		expect(resumedAfterMs).toBeLessThan(2000);
+		// The hand-over gap: from the old owner's last frame to the new owner's first, at most one
+		// scan interval (the old one's schedule) plus the hand-over itself.
+		const docs = await frameDocs();
+		const lastOld = Math.max(...docs.filter(d => d.leaseToken !== res.token).map(d => new Date(d.recognizedAt).getTime()));
+		const firstNew = Math.min(...docs.filter(d => d.leaseToken === res.token).map(d => new Date(d.recognizedAt).getTime()));
+		expect(firstNew - lastOld).toBeLessThan(SCAN * 1000 + resumedAfterMs + 100);
 		// Frames around the move: consecutive analysed frames at most ~one scan interval apart, plus the hand-over.
 		const times = (await frameDocs()).map(d => new Date(d.recognizedAt).getTime()).filter(t => t > t0.getTime() - 4 * SCAN * 1000);
 		const distinct = [...new Set(times)].sort((a, b) => a - b);
