@@ -16,25 +16,11 @@ import { FACES, makeFaceVideo } from "../support/face-video";
 import { startJavaBackend, type JavaBackend } from "../support/java-backend";
 import { api, TEST_API_KEY, tempDir } from "../support/node";
 import { describeWithRtsp, startRtspServer, type RtspServer } from "../support/rtsp";
+import { until } from "../support/until";
 
 const SLOT = 4242;
 const SCAN = 2;
 const LEASE_MS = 4000;
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	let last: T | undefined;
-	while (Date.now() < deadline) {
-		try {
-			last = await fn();
-			if (ok(last)) return last;
-		} catch {
-			/* not yet */
-		}
-		await new Promise(r => setTimeout(r, 250));
-	}
-	throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 300)}`);
-}
 
 describeWithRtsp("actors in a cluster over NATS", () => {
 	const namespace = `a${process.pid}${Date.now().toString(36)}`;

@@ -5,16 +5,7 @@
  */
 import { api } from "../support/node";
 import { natsReachable, NATS_URL, spawnNode, type NodeProcess } from "../support/cluster";
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	let last = await fn();
-	while (!ok(last) && Date.now() < deadline) {
-		await new Promise(r => setTimeout(r, 200));
-		last = await fn();
-	}
-	return last;
-}
+import { until } from "../support/until";
 
 describe("cluster over NATS", () => {
 	const namespace = `t${process.pid}${Date.now().toString(36)}`;
@@ -34,6 +25,7 @@ describe("cluster over NATS", () => {
 		nodes.push(gateway, storage, worker);
 
 		const healthy = await until(
+			"health healthy",
 			() => api(gateway.baseUrl, "/health", { key: null }),
 			r => r.body?.data?.status === "healthy",
 			30_000
@@ -54,6 +46,7 @@ describe("cluster over NATS", () => {
 
 		await worker.stop("SIGKILL");
 		const degraded = await until(
+			"health degraded",
 			() => api(gateway.baseUrl, "/health", { key: null }),
 			r => r.body?.data?.status === "degraded",
 			20_000
@@ -67,6 +60,7 @@ describe("cluster over NATS", () => {
 
 		await storage.stop("SIGKILL");
 		const unhealthy = await until(
+			"health unhealthy",
 			() => api(gateway.baseUrl, "/health", { key: null }),
 			r => r.status === 503,
 			20_000

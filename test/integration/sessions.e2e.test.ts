@@ -19,21 +19,11 @@ import { FACES, makeFaceVideo, SAMPLES, type FaceBox } from "../support/face-vid
 import { startJavaBackend, type JavaBackend } from "../support/java-backend";
 import { api, startNode, tempDir, TEST_API_KEY, type TestNode } from "../support/node";
 import { describeWithRtsp, startRtspServer, type RtspServer } from "../support/rtsp";
+import { until } from "../support/until";
 
 const SLOT = 77;
 const ROOM = 3;
 const DORA = { photo: SAMPLES[2], focus: [587, 327, 791, 607] as FaceBox };
-
-async function until<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	let last: T | undefined;
-	while (Date.now() < deadline) {
-		last = await fn();
-		if (ok(last)) return last;
-		await new Promise(r => setTimeout(r, 200));
-	}
-	throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 400)}`);
-}
 
 describeWithRtsp("a recognition session end to end", () => {
 	let node: TestNode;
