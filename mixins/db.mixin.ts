@@ -33,9 +33,11 @@ export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSch
 			// (one recognition per recognitionId, one camera per id) is the store's job here too.
 			// NeDB has no compound indexes; (slotId, userId) of attendance is kept unique by its
 			// only writer, the session's actor, which handles one frame at a time.
-			for (const [fields, options] of def.schema.indexes() as [Record<string, unknown>, { unique?: boolean; sparse?: boolean }][]) {
+			// Nor partial ones: live sessions are kept one per slot by sessions.open, which this
+			// node alone serves with the embedded stores.
+			for (const [fields, options] of def.schema.indexes() as [Record<string, unknown>, { unique?: boolean; sparse?: boolean; partialFilterExpression?: object }][]) {
 				const keys = Object.keys(fields);
-				if (keys.length !== 1) continue;
+				if (keys.length !== 1 || options?.partialFilterExpression) continue;
 				try {
 					await this.adapter.db.ensureIndexAsync({ fieldName: keys[0], unique: !!options?.unique, sparse: !!options?.sparse });
 				} catch (err) {

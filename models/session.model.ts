@@ -18,7 +18,11 @@ export const schema = new Schema(
 		leaseUntil: { type: Number, default: 0 },
 		leaseHandTo: { type: String, default: null },
 		startedAt: { type: Date },
-		stoppedAt: { type: Date }
+		stoppedAt: { type: Date },
+		/** Set while the session is not stopped: at most one live session per slot (index below). */
+		live: { type: Boolean }
 	},
 	{ collection: "sessions", versionKey: false, minimize: false }
 );
+// With several nodes opening sessions on one MongoDB, this index is what makes an open atomic.
+schema.index({ slotId: 1, live: 1 }, { name: "one_live_session_per_slot", unique: true, partialFilterExpression: { live: true } });

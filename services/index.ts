@@ -28,9 +28,23 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 	gateway: [apiService]
 };
 
+/**
+ * The services a node runs. With the embedded stores only the `storage` node holds them and
+ * the others call it over the transporter; with MongoDB and Qdrant configured, every gateway
+ * and actors node runs the store services itself, straight on the real servers (their state
+ * is in the servers, and the actions that must be atomic are atomic there).
+ */
+export function servicesFor(cfg: Config): Factory[] {
+	const out = new Set<Factory>();
+	for (const role of cfg.roles) for (const factory of SERVICES_BY_ROLE[role]) out.add(factory);
+	const sharedStores = !!cfg.mongoUri && !!cfg.qdrantUrl;
+	if (sharedStores && cfg.roles.some(r => r === "gateway" || r === "actors")) for (const factory of SERVICES_BY_ROLE.storage) out.add(factory);
+	return [...out];
+}
+
 /** A broker with the services of the configured roles, not yet started. */
 export function createNode(cfg: Config): ServiceBroker {
 	const broker = new ServiceBroker(brokerOptions(cfg));
-	for (const role of cfg.roles) for (const factory of SERVICES_BY_ROLE[role]) broker.createService(factory(cfg));
+	for (const factory of servicesFor(cfg)) broker.createService(factory(cfg));
 	return broker;
 }

@@ -150,7 +150,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 					// Bounded wait for what is still pending; the outbox keeps retrying afterwards.
 					const { pending } = await ctx.call<{ pending: number }, object>("callbacks.flush", { slotId, timeoutMs: cfg.stopFlushMs }, { timeout: cfg.stopFlushMs + 5000 });
 					const stoppedAt = new Date();
-					await ctx.call("sessions.update", { id: doc._id, status: "stopped", stoppedAt });
+					await ctx.call("sessions.update", { id: doc._id, status: "stopped", stoppedAt, live: false });
 					await ctx.call("embeddings.remove", { filter: { slotId } });
 					const totalRecognitions: number = await ctx.call("recognitions.count", { query: { slotId, kind: "report", delivery: "delivered" } });
 					const data = { slotId, sessionDuration: Math.max(0, Math.round((stoppedAt.getTime() - new Date(doc.startedAt).getTime()) / 1000)), totalRecognitions, sessionStoppedAt: isoSeconds(stoppedAt) };

@@ -29,14 +29,15 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 		name: "sessions",
 		mixins: [DbMixin("sessions", cfg)],
 		settings: {
-			fields: ["_id", "slotId", "roomId", "status", "students", "cameras", "config", "counters", "owner", "leaseOwner", "leaseToken", "leaseUntil", "leaseHandTo", "startedAt", "stoppedAt"],
+			fields: ["_id", "slotId", "roomId", "status", "live", "students", "cameras", "config", "counters", "owner", "leaseOwner", "leaseToken", "leaseUntil", "leaseHandTo", "startedAt", "stoppedAt"],
 			maxLimit: 10000
 		},
 		actions: {
 			/**
 			 * Open a slot's session: insert its document unless the slot already has a session
 			 * running (409) or `maxSessions` are running (429). Opens are serialised here, so two
-			 * concurrent starts of one slot (a retried request, two gateways) never both succeed.
+			 * concurrent starts of one slot (a retried request, two gateways) never both succeed;
+			 * across nodes on one MongoDB, the unique index on live slots does the same.
 			 */
 			open: {
 				visibility: "public",
@@ -48,7 +49,13 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 							throw new ApiError(409, "SESSION_ALREADY_EXISTS", `Face recognition session already exists for slot ${doc.slotId}`);
 						if ((await this.adapter.count({ query: { status: { $in: ACTIVE } } })) >= maxSessions)
 							throw new ApiError(429, "MAX_SESSIONS_REACHED", `At most ${maxSessions} sessions can run at once; stop one first`);
-						return this.transformDocuments(ctx, {}, await this.adapter.insert(doc));
+						try {
+							return this.transformDocuments(ctx, {}, await this.adapter.insert({ ...doc, live: true }));
+						} catch (err) {
+							// Another node opened the slot meanwhile (MongoDB's unique index on live slots).
+							if ((err as { code?: number }).code === 11000) throw new ApiError(409, "SESSION_ALREADY_EXISTS", `Face recognition session already exists for slot ${doc.slotId}`);
+							throw err;
+						}
 					});
 					this.opening = run.catch(() => undefined);
 					return run;

@@ -36,6 +36,22 @@ describe.each(backends)("document store: $name", ({ env }) => {
 		expect(await call("sessions.count", { query: { slotId } })).toBe(0);
 	});
 
+	it("opens one live session per slot: of two concurrent opens one wins; after its stop the slot opens again", async () => {
+		const slot = slotId + 7;
+		const doc = { slotId: slot, roomId: 1, status: "starting", students: [], cameras: [], config: {}, startedAt: new Date() };
+		const outcomes = await Promise.allSettled([call("sessions.open", { doc, maxSessions: 100 }), call("sessions.open", { doc, maxSessions: 100 })]);
+		expect(outcomes.map(o => o.status).sort()).toEqual(["fulfilled", "rejected"]);
+		const lost = outcomes.find(o => o.status === "rejected") as PromiseRejectedResult;
+		expect(lost.reason.type ?? lost.reason.code).toBe("SESSION_ALREADY_EXISTS");
+		const won = (outcomes.find(o => o.status === "fulfilled") as PromiseFulfilledResult<any>).value;
+		expect(await call("sessions.count", { query: { slotId: slot } })).toBe(1);
+		await call("sessions.update", { id: won._id, status: "stopped", live: false });
+		const again = await call("sessions.open", { doc, maxSessions: 100 });
+		expect(again.slotId).toBe(slot);
+		expect(await call("sessions.count", { query: { slotId: slot } })).toBe(2);
+		await expect(call("sessions.open", { doc: { ...doc, slotId: slot + 1 }, maxSessions: 1 })).rejects.toMatchObject({ type: "MAX_SESSIONS_REACHED" });
+	});
+
 	it("pages through recognitions with sort and limit", async () => {
 		const base = Date.now();
 		await call("recognitions.insert", {
