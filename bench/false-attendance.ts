@@ -6,7 +6,7 @@
  * enrolled, nobody may be; on a clip of enrolled people, they should be.
  *
  *   npm run bench:false-attendance -- --identities ../shared/data/faces-dev/identities \
- *       --video ../shared/data/faces-dev/videos/facenet_pytorch_video.mp4 [--video ...] [--threshold 0.85] [--every 0.2]
+ *       --video ../shared/data/faces-dev/videos/facenet_pytorch_video.mp4 [--video ...] [--threshold 0.85] [--every 0.2] [--flip]
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -29,11 +29,12 @@ async function main() {
 	const threshold = Number(args("threshold")[0] ?? 0.85);
 	const every = Number(args("every")[0] ?? 0.2);
 	if (!identities || !fs.existsSync(identities) || videos.length === 0 || !videos.every(v => fs.existsSync(v))) {
-		console.error("usage: --identities DIR --video FILE [--video FILE] [--threshold 0.85] [--every 0.2]; the folders given were not found (faces-dev lives in ../shared/data/faces-dev)");
+		console.error("usage: --identities DIR --video FILE [--video FILE] [--threshold 0.85] [--every 0.2] [--flip]; the folders given were not found (faces-dev lives in ../shared/data/faces-dev)");
 		process.exit(2);
 	}
 	const loc = modelLocation(process.env, process.cwd());
-	const engine = await VisionEngine.create({ modelsDir: loc.modelsDir, manifest: loadManifest(loc.modelsManifest), threads: 1 });
+	// As live sessions run (INFERENCE_FLIP off by default); --flip for flip test-time augmentation.
+	const engine = await VisionEngine.create({ modelsDir: loc.modelsDir, manifest: loadManifest(loc.modelsManifest), threads: 1, flip: process.argv.includes("--flip") });
 	const people = fs.readdirSync(identities).filter(d => fs.statSync(path.join(identities, d)).isDirectory()).sort();
 	const enrolled: { userId: number; name: string; embedding: Float32Array }[] = [];
 	for (const [i, name] of people.entries()) {
