@@ -1,0 +1,56 @@
+/**
+ * The outbox against a backend that never recovers: results stay pending (retried with capped
+ * backoff) while their session runs, and are marked failed, audited, announced and counted in
+ * /metrics once CALLBACK_GIVE_UP_MS has passed since the session ended. Real HTTP both ways.
+ */
+import { startJavaBackend, type JavaBackend } from "../support/java-backend";
+import { api, startNode, type TestNode } from "../support/node";
+import { until } from "../support/until";
+
+describe("callbacks: giving up on an unreachable backend", () => {
+	let node: TestNode;
+	let backend: JavaBackend;
+	beforeAll(async () => {
+		backend = await startJavaBackend();
+		backend.answer(503);
+		node = await startNode({ CALLBACK_POLL_MS: "100", CALLBACK_RETRY_BASE_MS: "20", CALLBACK_RETRY_MAX_MS: "100", CALLBACK_GIVE_UP_MS: "1500", LOG_LEVEL: "error" });
+	});
+	afterAll(async () => {
+		await node?.stop();
+		await backend?.close();
+	});
+
+	const pendingReport = (slotId: number, recognitionId: string) =>
+		node.broker.call("recognitions.insert", {
+			entity: { recognitionId, slotId, cameraId: 1, userId: 201, rollNumber: "HE1", fullName: "A", kind: "report", similarity: 0.9, recognizedAt: new Date(), embeddingVersion: 1, delivery: "pending", attempts: 0, nextAttemptAt: new Date() }
+		});
+	const delivery = async (recognitionId: string) => ((await node.broker.call<any[], object>("recognitions.find", { query: { recognitionId } }))[0] as { delivery: string; attempts: number }) ?? null;
+
+	it("keeps retrying while the session runs, and gives up only after the session ended plus CALLBACK_GIVE_UP_MS", async () => {
+		await node.broker.call("sessions.create", { slotId: 501, roomId: 1, status: "active", students: [], cameras: [], config: { callbackUrl: backend.url }, startedAt: new Date() });
+		const ended = new Date();
+		await node.broker.call("sessions.create", { slotId: 502, roomId: 1, status: "stopped", students: [], cameras: [], config: { callbackUrl: backend.url }, startedAt: ended, stoppedAt: ended });
+		await pendingReport(501, "running-1");
+		await pendingReport(502, "ended-1");
+
+		const failed = await until("the ended session's result marked failed", () => delivery("ended-1"), d => d?.delivery === "failed", 15_000);
+		expect(Date.now() - ended.getTime()).toBeGreaterThanOrEqual(1500);
+		expect(failed.attempts).toBeGreaterThan(1);
+		// The running session's result is still pending, and was tried more than once meanwhile.
+		const running = await delivery("running-1");
+		expect(running.delivery).toBe("pending");
+		expect(backend.requests.filter(r => r.body.results.some(x => x.recognitionId === "running-1")).length).toBeGreaterThan(3);
+
+		const audit = await node.broker.call<any[], object>("audit.find", { query: { action: "callback.failed", slotId: 502 } });
+		expect(audit).toHaveLength(1);
+		expect(audit[0].details.recognitionIds).toEqual(["ended-1"]);
+		const metrics = (await api(node.baseUrl, "/metrics")).body.data;
+		expect(metrics.callbacks).toMatchObject({ failed: 1, pending: 1, delivered: 0 });
+		expect(backend.delivered()).toEqual([]);
+
+		// The backend comes back: the running session's result is delivered, the failed one is not resent.
+		backend.answer(200);
+		await until("the running session's result delivered", () => delivery("running-1"), d => d?.delivery === "delivered", 10_000);
+		expect(backend.delivered().map(r => r.recognitionId)).toEqual(["running-1"]);
+	}, 30_000);
+});
