@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
 	testEnvironment: "<rootDir>/test/support/environment.js",
+	setupFiles: ["<rootDir>/test/support/plain-console.js"],
 	transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
 	moduleFileExtensions: ["ts", "js", "json"],
 	testMatch: ["<rootDir>/test/**/*.test.ts"],
