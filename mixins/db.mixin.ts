@@ -31,7 +31,7 @@ export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSch
 		async started(this: any) {
 			// The single-field indexes of the mongoose model, unique ones included: idempotency
 			// (one recognition per recognitionId, one camera per id) is the store's job here too.
-			// NeDB has no compound indexes; (slotId, userId) of attendance is kept unique by its
+			// NeDB has no compound indexes; (sessionId, userId) of attendance is kept unique by its
 			// only writer, the session's actor, which handles one frame at a time.
 			// Nor partial ones: live sessions are kept one per slot by sessions.open, which this
 			// node alone serves with the embedded stores.

@@ -5,6 +5,7 @@ export const modelName = "Attendance";
 export const schema = new Schema(
 	{
 		slotId: { type: Number, required: true, index: true },
+		sessionId: { type: String, index: true },
 		userId: { type: Number, required: true },
 		rollNumber: { type: String },
 		fullName: { type: String },
@@ -16,4 +17,4 @@ export const schema = new Schema(
 	},
 	{ collection: "attendance", versionKey: false, minimize: false }
 );
-schema.index({ slotId: 1, userId: 1 }, { unique: true });
+schema.index({ sessionId: 1, userId: 1 }, { unique: true });

@@ -6,6 +6,8 @@ export const schema = new Schema(
 	{
 		recognitionId: { type: String, required: true, unique: true },
 		slotId: { type: Number, required: true, index: true },
+		/** The session document it belongs to (a slot may be run more than once). */
+		sessionId: { type: String, index: true },
 		cameraId: { type: Number },
 		userId: { type: Number, default: null, index: true },
 		rollNumber: { type: String },

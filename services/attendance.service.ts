@@ -8,7 +8,7 @@ export default function attendanceService(cfg: Config): ServiceSchema {
 		name: "attendance",
 		mixins: [DbMixin("attendance", cfg)],
 		settings: {
-			fields: ["_id", "slotId", "userId", "rollNumber", "fullName", "recognitionId", "firstSeenAt", "lastSeenAt", "sightings", "bestSimilarity"],
+			fields: ["_id", "slotId", "sessionId", "userId", "rollNumber", "fullName", "recognitionId", "firstSeenAt", "lastSeenAt", "sightings", "bestSimilarity"],
 			maxLimit: 10000
 		}
 	} as ServiceSchema;

@@ -15,6 +15,7 @@ import { redactUrl } from "../lib/url";
 interface Pending {
 	recognitionId: string;
 	slotId: number;
+	sessionId?: string;
 	userId: number;
 	rollNumber: string;
 	fullName: string;
@@ -88,11 +89,12 @@ export default function callbacksService(cfg: Config): ServiceSchema {
 				while (Date.now() < deadline && !this.stopping) {
 					const batch: Pending[] = await this.broker.call("recognitions.claimDue", { owner: this.broker.nodeID, limit: MAX_BATCH, leaseMs, slotId });
 					if (batch.length === 0) return;
-					await this.deliverBatch(batch[0].slotId, batch, attempts);
+					await this.deliverBatch(batch[0].slotId, batch[0].sessionId, batch, attempts);
 				}
 			},
-			async deliverBatch(this: any, slot: number, batch: Pending[], attempts: number) {
-				const [session] = await this.broker.call("sessions.find", { query: { slotId: slot }, sort: "-startedAt", limit: 1 });
+			async deliverBatch(this: any, slot: number, sessionId: string | undefined, batch: Pending[], attempts: number) {
+				// The results' own session (its callback URL, its end); results from before sessionId: the slot's newest.
+				const [session] = await this.broker.call("sessions.find", sessionId ? { query: { _id: sessionId }, limit: 1 } : { query: { slotId: slot }, sort: "-startedAt", limit: 1 });
 				if (!session?.config?.callbackUrl) {
 					await this.fail(batch, "session has no callback URL", true, slot);
 					return;

@@ -152,7 +152,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 					const stoppedAt = new Date();
 					await ctx.call("sessions.update", { id: doc._id, status: "stopped", stoppedAt, live: false });
 					await ctx.call("embeddings.remove", { filter: { slotId } });
-					const totalRecognitions: number = await ctx.call("recognitions.count", { query: { slotId, kind: "report", delivery: "delivered" } });
+					const totalRecognitions: number = await ctx.call("recognitions.count", { query: { sessionId: String(doc._id), kind: "report", delivery: "delivered" } });
 					const data = { slotId, sessionDuration: Math.max(0, Math.round((stoppedAt.getTime() - new Date(doc.startedAt).getTime()) / 1000)), totalRecognitions, sessionStoppedAt: isoSeconds(stoppedAt) };
 					await ctx.call("audit.record", { action: "session.stopped", slotId, details: { ...data, pendingCallbacks: pending } });
 					this.logger.info("Session stopped", { slotId, totalRecognitions, pendingCallbacks: pending });

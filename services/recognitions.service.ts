@@ -8,7 +8,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { DbMixin } from "../mixins/db.mixin";
 
-const FIELDS = ["recognitionId", "slotId", "cameraId", "userId", "rollNumber", "fullName", "kind", "similarity", "cosine", "box", "recognizedAt", "delivery", "attempts", "nextAttemptAt", "deliveredAt", "lastError", "embeddingVersion", "processingMs", "leaseToken"];
+const FIELDS = ["recognitionId", "slotId", "sessionId", "cameraId", "userId", "rollNumber", "fullName", "kind", "similarity", "cosine", "box", "recognizedAt", "delivery", "attempts", "nextAttemptAt", "deliveredAt", "lastError", "embeddingVersion", "processingMs", "leaseToken"];
 
 export default function recognitionsService(cfg: Config): ServiceSchema {
 	return {
@@ -30,8 +30,8 @@ export default function recognitionsService(cfg: Config): ServiceSchema {
 				}
 			},
 			/**
-			 * Claim up to `limit` results due for delivery for `leaseMs`, all of one slot (the given
-			 * one, or the slot of the oldest due result): one claim is one batch to one callback URL.
+			 * Claim up to `limit` results due for delivery for `leaseMs`, all of one session (of the
+			 * given slot, or of the oldest due result): one claim is one batch to one callback URL.
 			 */
 			claimDue: {
 				visibility: "public",
@@ -41,11 +41,10 @@ export default function recognitionsService(cfg: Config): ServiceSchema {
 					const until = new Date(now.getTime() + ctx.params.leaseMs);
 					const due: Record<string, unknown> = { delivery: "pending", nextAttemptAt: { $lte: now }, $or: [{ claimUntil: { $exists: false } }, { claimUntil: null }, { claimUntil: { $lt: now } }] };
 					if (ctx.params.slotId !== undefined) due.slotId = ctx.params.slotId;
-					else {
-						const [oldest] = await this.adapter.find({ query: due, sort: ["recognizedAt"], limit: 1 });
-						if (!oldest) return [];
-						due.slotId = oldest.slotId;
-					}
+					const [oldest] = await this.adapter.find({ query: due, sort: ["recognizedAt"], limit: 1 });
+					if (!oldest) return [];
+					due.slotId = oldest.slotId;
+					if (oldest.sessionId) due.sessionId = oldest.sessionId;
 					const candidates: any[] = await this.adapter.find({ query: due, sort: ["recognizedAt"], limit: ctx.params.limit });
 					if (candidates.length === 0) return [];
 					// The conditional update is the claim: only results still unclaimed change hands.

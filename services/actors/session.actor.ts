@@ -59,6 +59,9 @@ const ZERO: Counters = { frames: 0, faces: 0, recognized: 0, unknown: 0, reporte
 /** `token` is the session's lease: every write of this actor is fenced with it. */
 export function sessionActor(cfg: Config, session: SessionDoc, token: number): ServiceSchema {
 	const slotId = session.slotId;
+	// What this actor decides belongs to this session: a slot started again is a new session,
+	// whose students are reported again.
+	const sessionId = String(session._id);
 	const students = new Map(session.students.map(s => [s.userId, s]));
 	// Process-session refuses students of another version than the embedder's, so they share one.
 	const embeddingVersion = session.students[0]?.embeddingVersion;
@@ -123,7 +126,7 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 				const reports: Record<string, any>[] = [];
 				for (const x of matches) {
 					const best = x.m.best;
-					const base = { recognitionId: crypto.randomUUID(), slotId, leaseToken: token, cameraId: p.cameraId, box: x.face.box.map(v => Math.round(v)), recognizedAt: at, embeddingVersion: x.face.embeddingVersion, processingMs: p.processingMs, similarity: best?.similarity ?? 0, cosine: best?.cosine ?? 0 };
+					const base = { recognitionId: crypto.randomUUID(), slotId, sessionId, leaseToken: token, cameraId: p.cameraId, box: x.face.box.map(v => Math.round(v)), recognizedAt: at, embeddingVersion: x.face.embeddingVersion, processingMs: p.processingMs, similarity: best?.similarity ?? 0, cosine: best?.cosine ?? 0 };
 					if (!best || bestPerStudent.get(best.userId) !== x) {
 						counters.unknown++;
 						docs.push({ ...base, kind: "unknown", userId: null, delivery: "none" });
@@ -157,10 +160,10 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 			},
 			async recordAttendance(this: any, userId: number, x: { m: MatchResult }, at: Date, report?: Record<string, any>) {
 				const st = students.get(userId)!;
-				const [existing] = await this.broker.call("attendance.find", { query: { slotId, userId }, limit: 1 });
+				const [existing] = await this.broker.call("attendance.find", { query: { sessionId, userId }, limit: 1 });
 				const sim = x.m.best!.similarity;
 				if (!existing) {
-					await this.broker.call("attendance.create", { slotId, userId, rollNumber: st.rollNumber, fullName: st.fullName, recognitionId: report?.recognitionId, firstSeenAt: at, lastSeenAt: at, sightings: 1, bestSimilarity: sim });
+					await this.broker.call("attendance.create", { slotId, sessionId, userId, rollNumber: st.rollNumber, fullName: st.fullName, recognitionId: report?.recognitionId, firstSeenAt: at, lastSeenAt: at, sightings: 1, bestSimilarity: sim });
 				} else {
 					await this.broker.call("attendance.update", {
 						id: existing._id,
@@ -184,8 +187,8 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 			// Resume: who was already reported (from the reports themselves, which are written
 			// first, so a crash between a report and its attendance never reports twice) and
 			// how often each student was seen.
-			const reports: { userId: number }[] = await this.broker.call("recognitions.find", { query: { slotId, kind: "report" }, fields: ["userId"], limit: 100000 });
-			const seen: { userId: number; sightings: number }[] = await this.broker.call("attendance.find", { query: { slotId }, fields: ["userId", "sightings"], limit: 100000 });
+			const reports: { userId: number }[] = await this.broker.call("recognitions.find", { query: { sessionId, kind: "report" }, fields: ["userId"], limit: 100000 });
+			const seen: { userId: number; sightings: number }[] = await this.broker.call("attendance.find", { query: { sessionId }, fields: ["userId", "sightings"], limit: 100000 });
 			rule = new AttendanceRule(
 				reports.map(r => r.userId),
 				seen.map(a => [a.userId, a.sightings ?? 0] as [number, number])

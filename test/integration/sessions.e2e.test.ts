@@ -234,4 +234,23 @@ describeWithRtsp("a recognition session end to end", () => {
 		expect(new Set(ids).size).toBe(ids.length);
 		expect(ids).toHaveLength(2);
 	}, 30_000);
+
+	it("runs the slot again as a new session: its students are reported again, and its stop counts only its own results", async () => {
+		const before = new Set(backend.delivered().map(r => r.recognitionId));
+		const res = await api(node.baseUrl, "/recognition/process-session", { body: body() });
+		expect(res.status).toBe(200);
+		const fresh = () => backend.delivered().filter(r => !before.has(r.recognitionId));
+		await until("Anna and Bea delivered for the new session", fresh, d => new Set(d.map(r => r.userId)).size >= 2, 60_000);
+		const stop = await api(node.baseUrl, "/recognition/stop-session", { body: { slotId: SLOT } });
+		expect(stop.status).toBe(200);
+		expect(stop.body.data.totalRecognitions).toBe(2);
+		expect(fresh().map(r => r.userId).sort()).toEqual([1, 2]);
+		const ids = backend.delivered().map(r => r.recognitionId);
+		expect(new Set(ids).size).toBe(ids.length);
+		expect(ids).toHaveLength(4);
+		// One attendance document per student and session.
+		const attendance = await node.broker.call<any[], object>("attendance.find", { query: { slotId: SLOT } });
+		expect(attendance.map(a => a.userId).sort()).toEqual([1, 1, 2, 2]);
+		expect(new Set(attendance.map(a => a.sessionId)).size).toBe(2);
+	}, 90_000);
 });
