@@ -15,7 +15,7 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { InferenceClientMixin } from "../mixins/inference-client.mixin";
-import { ApiError, badRequest, conflict, notFound, serverError } from "../lib/errors";
+import { ApiError, badRequest, notFound, serverError } from "../lib/errors";
 import { parseSessionRequest, SessionRequestError, type SessionCamera, type SessionRequest } from "../lib/recognition/session-request";
 import { isoSeconds } from "../lib/time";
 import { redactUrl } from "../lib/url";
@@ -56,11 +56,9 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 						throw err;
 					}
 					const { slotId } = req;
-					const running: number = await ctx.call("sessions.count", { query: { slotId, status: { $in: ACTIVE } } });
-					if (running > 0) throw conflict("SESSION_ALREADY_EXISTS", `Face recognition session already exists for slot ${slotId}`);
-
-					// The slot is taken before the cameras are tested (seconds), so a second start of
-					// it meanwhile is refused; actors adopt the session only once it is active.
+					// The slot is taken (409 if it runs, 429 past MAX_SESSIONS) before the cameras are
+					// tested (seconds), so a second start of it meanwhile is refused; actors adopt the
+					// session only once it is active.
 					const startedAt = new Date();
 					const opened: SessionDoc = await ctx.call("sessions.open", {
 						maxSessions: cfg.maxSessions,

@@ -14,6 +14,7 @@ import { redactUrl } from "../lib/url";
 import { VideoSourceError } from "../lib/video/errors";
 import { grabFrames, type FrameSourceOptions } from "../lib/video/frame-source";
 import { encodeJpegWithin } from "../lib/cluster/frame-transport";
+import { nodesOf } from "../lib/cluster/operator";
 import { expiredPreviews, isPreviewName, nodeTag, previewName, previewNodeTag } from "../lib/video/previews";
 import { resolveUrl } from "../lib/video/source";
 import { streamStability } from "../lib/video/stability";
@@ -133,21 +134,19 @@ export default function streamsService(cfg: Config): ServiceSchema {
 				async handler(this: any, ctx: Context<{ name: string }, Meta>) {
 					const { name } = ctx.params;
 					if (!isPreviewName(name)) throw badRequest("INVALID_FILE_NAME", "Invalid file name");
-					// Saved on another actors node: ask that node (its tag is in the name).
+					let data: Buffer;
 					const tag = previewNodeTag(name);
 					if (tag !== nodeTag(this.broker.nodeID) && !ctx.meta.$previewForwarded) {
-						const holder = this.streamNodes().find((id: string) => nodeTag(id) === tag);
+						// Saved on another actors node: ask that node (its tag is in the name).
+						const holder = nodesOf(this.broker, "streams").find(id => nodeTag(id) === tag);
 						if (!holder) throw notFound("FILE_NOT_FOUND", `File not found: ${name}`);
-						const data = await ctx.call<Buffer, { name: string }>("streams.file", { name }, { nodeID: holder, meta: { $previewForwarded: true } });
-						ctx.meta.$responseType = "image/jpeg";
-						ctx.meta.$responseHeaders = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
-						return data;
-					}
-					let data: Buffer;
-					try {
-						data = await fs.promises.readFile(path.join(cfg.previewsDir, name));
-					} catch {
-						throw notFound("FILE_NOT_FOUND", `File not found: ${name}`);
+						data = await ctx.call<Buffer, { name: string }>("streams.file", { name }, { nodeID: holder, meta: { $previewForwarded: true } });
+					} else {
+						try {
+							data = await fs.promises.readFile(path.join(cfg.previewsDir, name));
+						} catch {
+							throw notFound("FILE_NOT_FOUND", `File not found: ${name}`);
+						}
 					}
 					ctx.meta.$responseType = "image/jpeg";
 					ctx.meta.$responseHeaders = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
@@ -156,12 +155,6 @@ export default function streamsService(cfg: Config): ServiceSchema {
 			}
 		},
 		methods: {
-			/** Live nodes running this service. */
-			streamNodes(this: any): string[] {
-				const list = this.broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as { name: string; nodeID: string }[];
-				return [...new Set(list.filter(s => s.name === "streams").map(s => s.nodeID))];
-			},
-
 			/** Rollcall's registry first, then the Java backend; null when neither knows the camera. */
 			async findCamera(this: any, ctx: Context, cameraId: number): Promise<CameraRecord | null> {
 				try {

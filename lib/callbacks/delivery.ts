@@ -28,12 +28,6 @@ export interface CallbackBody {
 	results: CallbackResult[];
 }
 
-export function toBatches<T>(items: T[], size = MAX_BATCH): T[][] {
-	const out: T[][] = [];
-	for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-	return out;
-}
-
 /** Exponential backoff, capped: base * 2^attempt, at most max (ms). */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
 	return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));

@@ -17,7 +17,8 @@ function services(broker: ServiceBroker): ServiceEntry[] {
 	return broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as unknown as ServiceEntry[];
 }
 
-const nodesOf = (broker: ServiceBroker, service: string) => [...new Set(services(broker).filter(s => s.name === service).map(s => s.nodeID))].sort();
+/** Live nodes running a service, sorted. */
+export const nodesOf = (broker: ServiceBroker, service: string) => [...new Set(services(broker).filter(s => s.name === service).map(s => s.nodeID))].sort();
 
 export interface NodeRow {
 	nodeID: string;

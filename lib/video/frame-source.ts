@@ -207,13 +207,18 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 
 		/** Send one packet and collect the frames it completes (already filtered by the plan). */
 		const decode = async (packet: Packet | null): Promise<VideoFrame[]> => {
-			const out: VideoFrame[] = [];
 			try {
 				await decoder!.decode(packet);
 			} catch {
-				return out; // a damaged packet: the next key frame recovers
+				return []; // a damaged packet: the next key frame recovers
 			}
 			if (packet) stats.decodedPackets++;
+			return receiveFrames();
+		};
+
+		/** Collect every frame the decoder has ready (already filtered by the plan). */
+		const receiveFrames = async (): Promise<VideoFrame[]> => {
+			const out: VideoFrame[] = [];
 			for (;;) {
 				const f = await decoder!.receive();
 				if (!f || f === EOF) break;
@@ -229,14 +234,8 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 		 * decoder for the next key frame (each is a fresh start).
 		 */
 		const drainKeyFrame = async (): Promise<VideoFrame[]> => {
-			const out: VideoFrame[] = [];
 			await decoder!.flush();
-			for (;;) {
-				const f = await decoder!.receive();
-				if (!f || f === EOF) break;
-				const vf = await toVideoFrame(f);
-				if (vf) out.push(vf);
-			}
+			const out = await receiveFrames();
 			decoder!.getCodecContext()?.flushBuffers();
 			return out;
 		};

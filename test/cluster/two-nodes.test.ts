@@ -23,13 +23,9 @@ describe("cluster over NATS", () => {
 			spawnNode(`worker-${namespace}`, { ...common, SERVICES: "actors,inference" })
 		]);
 		nodes.push(gateway, storage, worker);
+		const health = () => api(gateway.baseUrl, "/health", { key: null });
 
-		const healthy = await until(
-			"health healthy",
-			() => api(gateway.baseUrl, "/health", { key: null }),
-			r => r.body?.data?.status === "healthy",
-			30_000
-		);
+		const healthy = await until("health healthy", health, r => r.body?.data?.status === "healthy", 30_000);
 		expect(healthy.status).toBe(200);
 		expect(healthy.body).toEqual({
 			status: 200,
@@ -45,12 +41,7 @@ describe("cluster over NATS", () => {
 		expect(gateway.logs.some(l => /Service 'recognition' started/.test(l))).toBe(false);
 
 		await worker.stop("SIGKILL");
-		const degraded = await until(
-			"health degraded",
-			() => api(gateway.baseUrl, "/health", { key: null }),
-			r => r.body?.data?.status === "degraded",
-			20_000
-		);
+		const degraded = await until("health degraded", health, r => r.body?.data?.status === "degraded", 20_000);
 		expect(degraded.status).toBe(200);
 		expect(degraded.body.message).toBe("Service is degraded");
 		expect(degraded.body.data.components).toMatchObject({ actors: "down", inference: "down" });
@@ -59,12 +50,7 @@ describe("cluster over NATS", () => {
 		expect(unavailable.body.code).toBe("SERVICE_UNAVAILABLE");
 
 		await storage.stop("SIGKILL");
-		const unhealthy = await until(
-			"health unhealthy",
-			() => api(gateway.baseUrl, "/health", { key: null }),
-			r => r.status === 503,
-			20_000
-		);
+		const unhealthy = await until("health unhealthy", health, r => r.status === 503, 20_000);
 		expect(unhealthy.body).toEqual({
 			status: 503,
 			message: "Service is unhealthy",

@@ -1,14 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { backoffMs, MAX_BATCH, postBatch, toBatches } from "../../../lib/callbacks/delivery";
+import { backoffMs, postBatch } from "../../../lib/callbacks/delivery";
 
 describe("callback delivery", () => {
-	it("splits results into batches of at most 100", () => {
-		const batches = toBatches(Array.from({ length: 250 }, (_, i) => i));
-		expect(batches.map(b => b.length)).toEqual([MAX_BATCH, MAX_BATCH, 50]);
-		expect(batches.flat()).toEqual(Array.from({ length: 250 }, (_, i) => i));
-	});
-
 	it("backs off exponentially up to a cap", () => {
 		expect([0, 1, 2, 3, 10].map(a => backoffMs(a, 1000, 5000))).toEqual([1000, 2000, 4000, 5000, 5000]);
 	});

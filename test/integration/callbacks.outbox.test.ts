@@ -1,13 +1,14 @@
 /**
  * The outbox against a backend that never recovers: results stay pending (retried with capped
  * backoff) while their session runs, and are marked failed, audited, announced and counted in
- * /metrics once CALLBACK_GIVE_UP_MS has passed since the session ended. Real HTTP both ways.
+ * /metrics once CALLBACK_GIVE_UP_MS has passed since the session ended; and batches of at most
+ * 100 results per request. Real HTTP both ways.
  */
 import { startJavaBackend, type JavaBackend } from "../support/java-backend";
 import { api, startNode, type TestNode } from "../support/node";
 import { until } from "../support/until";
 
-describe("callbacks: giving up on an unreachable backend", () => {
+describe("callbacks outbox: batches, and giving up on an unreachable backend", () => {
 	let node: TestNode;
 	let backend: JavaBackend;
 	beforeAll(async () => {
@@ -52,5 +53,18 @@ describe("callbacks: giving up on an unreachable backend", () => {
 		backend.answer(200);
 		await until("the running session's result delivered", () => delivery("running-1"), d => d?.delivery === "delivered", 10_000);
 		expect(backend.delivered().map(r => r.recognitionId)).toEqual(["running-1"]);
+	}, 30_000);
+
+	it("sends at most 100 results per request: 150 pending results of one session arrive in two requests, each once", async () => {
+		const first = backend.requests.length;
+		await node.broker.call("sessions.create", { slotId: 503, roomId: 1, status: "active", students: [], cameras: [], config: { callbackUrl: backend.url }, startedAt: new Date() });
+		for (let i = 0; i < 150; i++) await pendingReport(503, `many-${i}`);
+		await until("150 results delivered", () => backend.delivered().filter(r => r.recognitionId.startsWith("many-")).length, n => n >= 150, 15_000);
+		const requests = backend.requests.slice(first).filter(r => r.body.slotId === 503);
+		expect(requests.every(r => r.body.results.length <= 100)).toBe(true);
+		expect(requests.length).toBeGreaterThanOrEqual(2);
+		const ids = backend.delivered().filter(r => r.recognitionId.startsWith("many-")).map(r => r.recognitionId);
+		expect(new Set(ids).size).toBe(150);
+		expect(ids).toHaveLength(150);
 	}, 30_000);
 });
