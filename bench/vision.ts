@@ -1,6 +1,6 @@
 /**
  * Vision engine speed at one inference thread (INFERENCE_THREADS, default 1):
- *   npm run bench:vision [-- --runs 60]
+ *   npm run bench:vision [-- --runs 60] [-- --flip]
  * Builds 640x360 RGB24 frames holding 1, 2 and 4 real faces (cut from @vladmandic/face-api's
  * demo photos), and times analyze on each (median and p90 per stage), the model runs alone,
  * and analyze of the full-size encoded demo photo (decode included).
@@ -13,10 +13,12 @@ import sharp, { type OverlayOptions } from "sharp";
 import { modelLocation } from "../config";
 import { VisionEngine, type AnalyzeResult } from "../lib/vision/engine";
 import { loadManifest } from "../lib/vision/manifest";
+import { rewritePRelu } from "../lib/vision/prelu-rewrite";
 
 const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 60;
 const threads = Number(process.env.INFERENCE_THREADS ?? 1);
-const flip = !process.argv.includes("--no-flip");
+// Live sessions embed without flip TTA (INFERENCE_FLIP=false), so that is the default here.
+const flip = process.argv.includes("--flip");
 const SAMPLES = path.join(__dirname, "../node_modules/@vladmandic/face-api/demo");
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
@@ -45,7 +47,8 @@ async function frameWithFaces(engine: VisionEngine, n: number) {
 }
 
 async function timeModel(file: string, shape: number[]) {
-	const s = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
+	// The model as the engine runs it (PRelus rewritten).
+	const s = await ort.InferenceSession.create(rewritePRelu(fs.readFileSync(file)).model, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
 	const t = new ort.Tensor("float32", new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.1), shape);
 	for (let i = 0; i < 5; i++) await s.run({ [s.inputNames[0]]: t });
 	const ms: number[] = [];
