@@ -45,6 +45,20 @@ export function servicesFor(cfg: Config): Factory[] {
 /** A broker with the services of the configured roles, not yet started. */
 export function createNode(cfg: Config): ServiceBroker {
 	const broker = new ServiceBroker(brokerOptions(cfg));
+	broker.middlewares.add(actorsStopFirst);
 	for (const factory of servicesFor(cfg)) broker.createService(factory(cfg));
 	return broker;
 }
+
+/**
+ * Moleculer stops all services at once. The session and camera actors must stop first, while
+ * the stores they write their last frame's results to (and the inference they wait on) are
+ * still there; cameras before their sessions.
+ */
+const actorsStopFirst = {
+	name: "ActorsStopFirst",
+	async stopping(broker: ServiceBroker) {
+		const of = (kind: string) => broker.services.filter(s => (s.settings as { actor?: string })?.actor === kind);
+		for (const kind of ["camera", "session"]) await Promise.all(of(kind).map(s => broker.destroyService(s)));
+	}
+};
