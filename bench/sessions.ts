@@ -7,6 +7,11 @@
  *
  *   npm run bench:sessions -- [--sessions 20] [--cameras 2] [--seconds 60]
  *
+ * All cameras share one mount, so their key frames fall at the same instants and the samples
+ * of a scan round arrive in bursts (a worst case). One mount per camera would be closer to
+ * separate cameras, but 40 GStreamer pipelines take most of a core of this 2-core machine
+ * themselves (measured: the node's scan lag went to 4 s while the server starved it).
+ *
  * Needs GStreamer (test/support/rtsp.ts lists the Debian packages).
  */
 import fs from "node:fs";

@@ -11,9 +11,8 @@ import path from "node:path";
 import * as ort from "onnxruntime-node";
 import sharp, { type OverlayOptions } from "sharp";
 import { modelLocation } from "../config";
-import { VisionEngine, type AnalyzeResult } from "../lib/vision/engine";
+import { prepareModel, VisionEngine, type AnalyzeResult } from "../lib/vision/engine";
 import { loadManifest } from "../lib/vision/manifest";
-import { rewritePRelu } from "../lib/vision/prelu-rewrite";
 
 const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 60;
 const threads = Number(process.env.INFERENCE_THREADS ?? 1);
@@ -47,8 +46,8 @@ async function frameWithFaces(engine: VisionEngine, n: number) {
 }
 
 async function timeModel(file: string, shape: number[]) {
-	// The model as the engine runs it (PRelus rewritten).
-	const s = await ort.InferenceSession.create(rewritePRelu(fs.readFileSync(file)).model, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
+	// The model as the engine runs it (prepareModel).
+	const s = await ort.InferenceSession.create(prepareModel(fs.readFileSync(file)).model, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
 	const t = new ort.Tensor("float32", new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.1), shape);
 	for (let i = 0; i < 5; i++) await s.run({ [s.inputNames[0]]: t });
 	const ms: number[] = [];

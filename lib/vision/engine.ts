@@ -13,6 +13,7 @@ import { decodeDetections, detectorInput, paddedImage, wholeImage, type Box, typ
 import { flipTensor, ImageError, rectAffine, rgbFrame, sampleToTensor, type RgbImage } from "./image";
 import { decodeLandmarks, eyeSquares, fivePoints, LANDMARK_SIZE, landmarkInput, type Point } from "./landmarks";
 import { verifyModels, type ModelEntry, type ModelManifest, type ModelRole } from "./manifest";
+import { dynamicBatch } from "./dynamic-batch";
 import { rewritePRelu } from "./prelu-rewrite";
 import { cropStats, faceQuality, type FaceQuality } from "./quality";
 import { assertCalibrated, l2normalize } from "./similarity";
@@ -111,8 +112,7 @@ export class VisionEngine {
 		assertCalibrated(opts.manifest.embeddingVersion);
 		const sessions: Partial<Record<ModelRole, Session>> = {};
 		for (const [role, entry] of Object.entries(opts.manifest.models) as [ModelRole, ModelEntry][]) {
-			// The verified file, with its PRelus in a form onnxruntime runs faster (same function).
-			const model = rewritePRelu(fs.readFileSync(path.join(opts.modelsDir, entry.file))).model;
+			const { model, batchable } = prepareModel(fs.readFileSync(path.join(opts.modelsDir, entry.file)));
 			const session = await ort.InferenceSession.create(model, {
 				intraOpNumThreads: opts.threads ?? 1,
 				interOpNumThreads: 1,
@@ -120,7 +120,7 @@ export class VisionEngine {
 				graphOptimizationLevel: "all"
 			});
 			const batchDim = entry.input.shape[0];
-			sessions[role] = { entry, session, inputName: entry.input.name, outputNames: session.outputNames, batched: typeof batchDim !== "number" || batchDim < 1 };
+			sessions[role] = { entry, session, inputName: entry.input.name, outputNames: session.outputNames, batched: batchable || typeof batchDim !== "number" || batchDim < 1 };
 		}
 		const engine = new VisionEngine(sessions, opts.manifest, opts);
 		await engine.warmUp();
@@ -341,6 +341,14 @@ export class VisionEngine {
 			return { score: p[1], probabilities: Array.from(p), experimental: true as const };
 		});
 	}
+}
+
+/**
+ * A verified model file as the engine runs it: its PRelus in a form onnxruntime runs faster
+ * and, where the model allows, any batch size (the same function either way).
+ */
+export function prepareModel(file: Uint8Array): { model: Uint8Array; batchable: boolean } {
+	return dynamicBatch(rewritePRelu(file).model);
 }
 
 /** A face found on the decoded image, in the pixels of the source (shrunk-on-load photos). */

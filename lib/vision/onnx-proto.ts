@@ -98,7 +98,7 @@ const str = (f: WireField) => utf8.decode(f.bytes!);
 
 // onnx.proto field numbers used here.
 export const MODEL = { graph: 7, opset: 8 } as const;
-export const GRAPH = { node: 1, name: 2, initializer: 5, input: 11, output: 12 } as const;
+export const GRAPH = { node: 1, name: 2, initializer: 5, input: 11, output: 12, valueInfo: 13 } as const;
 export const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 } as const;
 export const ATTR = { name: 1, f: 2, i: 3, ints: 8, type: 20 } as const;
 export const ATTR_TYPE = { FLOAT: 1, INT: 2, INTS: 7 } as const;

@@ -137,13 +137,13 @@ describe("inference service", () => {
 	afterEach(() => node?.stop());
 
 	it("analyzes over the broker and answers INFERENCE_BUSY past its queue", async () => {
-		node = await startNode({ SERVICES: "inference", INFERENCE_QUEUE: "1" });
+		node = await startNode({ SERVICES: "inference", INFERENCE_QUEUE: "1", INFERENCE_WORKERS: "1" });
 		const r: any = await node.broker.call("inference.analyze", { image: sample(1) });
 		expect(r.faces.length).toBeGreaterThanOrEqual(1);
 		expect(r.faces[0].embedding).toHaveLength(512);
 		const info: any = await node.broker.call("inference.info");
 		expect(info.embeddingVersion).toBe(1);
-		// One running + one queued; the rest bounce at once.
+		// One running (one worker) + one queued; the rest bounce at once.
 		const calls = Array.from({ length: 5 }, () => node.broker.call("inference.detect", { image: sample(3) }).then(() => "ok", (e: any) => `${e.code} ${e.type}`));
 		const results = await Promise.all(calls);
 		expect(results.filter(r => r === "ok")).toHaveLength(2);
