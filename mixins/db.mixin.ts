@@ -26,7 +26,7 @@ export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSch
 	fs.mkdirSync(cfg.dataDir, { recursive: true });
 	return {
 		mixins: [DbService],
-		adapter: new DbService.MemoryAdapter({ filename: path.join(cfg.dataDir, `${collection}.db`) }),
+		adapter: new NeDbAdapter({ filename: path.join(cfg.dataDir, `${collection}.db`) }),
 		actions: { health: { visibility: "public", handler: healthHandler } },
 		async started(this: any) {
 			// The single-field indexes of the mongoose model, unique ones included: idempotency
@@ -52,6 +52,24 @@ export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSch
 			clearInterval(this.compactionTimer);
 		}
 	} as Partial<ServiceSchema>;
+}
+
+/**
+ * moleculer-db's NeDB adapter, with `update` on NeDB's own promise API: the adapter wraps it
+ * through util.promisify around a function that returns a promise, which Node reports as
+ * deprecated (DEP0174) on every update.
+ */
+class NeDbAdapter extends (DbService.MemoryAdapter as unknown as new (opts: object) => { db: any; connect(): Promise<void> }) {
+	override connect(): Promise<void> {
+		const loaded = super.connect();
+		const db = this.db;
+		// The adapter reads [numAffected, affectedDocuments] from update's result.
+		db.update = async (query: object, update: object, options: object) => {
+			const r = await db.updateAsync(query, update, options);
+			return [r.numAffected, r.affectedDocuments, r.upsert];
+		};
+		return loaded;
+	}
 }
 
 /** Reachability probe used by /health: a real count through the adapter. */

@@ -36,6 +36,17 @@ describe.each(backends)("document store: $name", ({ env }) => {
 		expect(await call("sessions.count", { query: { slotId } })).toBe(0);
 	});
 
+	it("updates one and many documents", async () => {
+		const adapter = (node.broker.getLocalService("audit") as any).adapter;
+		const a = await call("audit.record", { action: "conformance.update", slotId: slotId + 3, details: { n: 1 } });
+		await call("audit.record", { action: "conformance.update", slotId: slotId + 3, details: { n: 2 } });
+		const one = await adapter.updateById(a._id, { $set: { actor: "one" } });
+		expect(one.actor).toBe("one");
+		expect(await adapter.updateMany({ slotId: slotId + 3 }, { $set: { actor: "many" } })).toBe(2);
+		const docs = await call<any[]>("audit.find", { query: { slotId: slotId + 3 } });
+		expect(docs.map(d => d.actor)).toEqual(["many", "many"]);
+	});
+
 	it("opens one live session per slot: of two concurrent opens one wins; after its stop the slot opens again", async () => {
 		const slot = slotId + 7;
 		const doc = { slotId: slot, roomId: 1, status: "starting", students: [], cameras: [], config: {}, startedAt: new Date() };
