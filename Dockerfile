@@ -3,7 +3,7 @@ FROM node:22-slim
 WORKDIR /app
 # node-av opens, reads and decodes on libuv's thread pool: a few cameras stuck in a connect
 # timeout must not starve the others (the default pool has 4 threads).
-ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data MODELS_DIR=/app/onnx-models UV_THREADPOOL_SIZE=32
+ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data MODELS_DIR=/app/onnx-models UV_THREADPOOL_SIZE=128
 COPY package.json package-lock.json .npmrc ./
 COPY scripts ./scripts
 COPY config ./config

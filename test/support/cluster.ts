@@ -88,7 +88,7 @@ export async function spawnNode(name: string, env: Record<string, string>): Prom
 		env: {
 			PATH: process.env.PATH,
 			HOME: process.env.HOME,
-			UV_THREADPOOL_SIZE: "32",
+			UV_THREADPOOL_SIZE: "128",
 			NODE_ID: name,
 			API_KEY: TEST_API_KEY,
 			METRICS_PORT: "off",
