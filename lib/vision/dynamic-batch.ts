@@ -32,6 +32,8 @@ export function dynamicBatch(model: Uint8Array): BatchResult {
 		if (node.opType === "Reshape" ? !flattensBatchOfOne(initializers.get(node.inputs[1])) : !PER_SAMPLE.has(node.opType)) return { model, batchable: false };
 		// Flatten must keep the batch axis; axis is 1 unless an attribute says otherwise.
 		if (node.opType === "Flatten" && attributeInt(field.bytes!, "axis", 1) !== 1) return { model, batchable: false };
+		// Gemm is per sample only with the batch as A's rows.
+		if (node.opType === "Gemm" && attributeInt(field.bytes!, "transA", 0) !== 0) return { model, batchable: false };
 		// Softmax over axis 0 would mix samples; opset 9's default axis 1 is per sample.
 		if (node.opType === "Softmax" && attributeInt(field.bytes!, "axis", 1) === 0) return { model, batchable: false };
 	}

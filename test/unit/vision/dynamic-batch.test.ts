@@ -65,6 +65,19 @@ describe("dynamic batch", () => {
 		expect(r.model).toBe(model);
 	});
 
+	it("a Gemm that takes the batch as A's columns (transA) is left alone", () => {
+		const model = encodeModel({
+			opset: 9,
+			graph: [
+				encodeNode({ opType: "Gemm", name: "fc", inputs: ["input", "b"], outputs: ["output"], attributes: [{ name: "transA", int: 1 }] }),
+				encodeFloatTensor({ name: "b", dims: [4, 3], data: new Float32Array(12).fill(0.5) }),
+				encodeValueInfo(GRAPH.input, "input", [4, 1]),
+				encodeValueInfo(GRAPH.output, "output", [1, 3])
+			]
+		});
+		expect(dynamicBatch(model)).toEqual({ model, batchable: false });
+	});
+
 	const modelFile = (f: string) => new Uint8Array(fs.readFileSync(path.join(__dirname, "../../../onnx-models", f)));
 	it.each([
 		["fr_feature.onnx", [3, 112, 112], true],
