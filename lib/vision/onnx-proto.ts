@@ -102,8 +102,61 @@ export const GRAPH = { node: 1, name: 2, initializer: 5, input: 11, output: 12, 
 export const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 } as const;
 export const ATTR = { name: 1, f: 2, i: 3, ints: 8, type: 20 } as const;
 export const ATTR_TYPE = { FLOAT: 1, INT: 2, INTS: 7 } as const;
-export const TENSOR = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9 } as const;
+export const TENSOR = { dims: 1, dataType: 2, floatData: 4, int64Data: 7, name: 8, rawData: 9 } as const;
 export const FLOAT = 1;
+export const INT64 = 7;
+
+/** The name of a TensorProto (field 8) or a ValueInfoProto (field 1). */
+export function tensorName(bytes: Uint8Array): string {
+	return stringField(bytes, TENSOR.name);
+}
+export function valueName(bytes: Uint8Array): string {
+	return stringField(bytes, 1);
+}
+function stringField(bytes: Uint8Array, no: number): string {
+	const f = decodeFields(bytes).find(f => f.no === no && f.type === 2);
+	return f ? str(f) : "";
+}
+
+/** A repeated int64 field's values, whether written packed or one field each. */
+function int64s(f: WireField): bigint[] {
+	if (f.type === 0) return [BigInt.asIntN(64, f.varint!)];
+	const out: bigint[] = [];
+	for (let p = 0, b = f.bytes!; p < b.length; ) {
+		const [v, q] = readVarint(b, p);
+		out.push(BigInt.asIntN(64, v));
+		p = q;
+	}
+	return out;
+}
+
+/** An int64 TensorProto's values (raw or int64_data); null for any other element type. */
+export function readInt64Tensor(bytes: Uint8Array): bigint[] | null {
+	let type = 0;
+	const values: bigint[] = [];
+	for (const f of decodeFields(bytes)) {
+		if (f.no === TENSOR.dataType) type = Number(f.varint);
+		else if (f.no === TENSOR.int64Data) values.push(...int64s(f));
+		else if (f.no === TENSOR.rawData) {
+			const v = new DataView(f.bytes!.buffer, f.bytes!.byteOffset, f.bytes!.byteLength);
+			for (let p = 0; p + 8 <= f.bytes!.length; p += 8) values.push(v.getBigInt64(p, true));
+		}
+	}
+	return type === INT64 ? values : null;
+}
+
+/** A node's integer attribute, or `def` when it has none of that name. */
+export function intAttribute(nodeBytes: Uint8Array, name: string, def: number): number {
+	for (const f of decodeFields(nodeBytes)) {
+		if (f.no !== NODE.attribute || f.type !== 2) continue;
+		const a = decodeFields(f.bytes!);
+		const n = a.find(x => x.no === ATTR.name && x.type === 2);
+		if (!n || str(n) !== name) continue;
+		const i = a.find(x => x.no === ATTR.i && x.type === 0);
+		return i ? Number(BigInt.asIntN(64, i.varint!)) : def;
+	}
+	return def;
+}
 
 export interface NodeInfo {
 	opType: string;
@@ -180,14 +233,8 @@ export function readFloatTensor(bytes: Uint8Array): FloatTensor | null {
 		if (f.no === TENSOR.name) name = str(f);
 		else if (f.no === TENSOR.dataType) type = Number(f.varint);
 		else if (f.no === TENSOR.rawData) raw = f.bytes;
-		else if (f.no === TENSOR.dims) {
-			if (f.type === 0) dims.push(Number(f.varint));
-			else for (let p = 0, b = f.bytes!; p < b.length; ) {
-				const [v, q] = readVarint(b, p);
-				dims.push(Number(v));
-				p = q;
-			}
-		} else if (f.no === TENSOR.floatData) {
+		else if (f.no === TENSOR.dims) dims.push(...int64s(f).map(Number));
+		else if (f.no === TENSOR.floatData) {
 			const b = f.bytes!;
 			const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
 			for (let p = 0; p + 4 <= b.length; p += 4) floats.push(view.getFloat32(p, true));

@@ -13,7 +13,7 @@
  * embeddingVersion and calibration. A PRelu with a slope >= 1 in any channel, or whose
  * slope is not a constant [C,1,1], is left as it is.
  */
-import { concat, decodeFields, encodeFloatTensor, encodeNode, graphOf, GRAPH, readFloatTensor, readNode, withGraph, type FloatTensor } from "./onnx-proto";
+import { concat, encodeFloatTensor, encodeNode, graphOf, GRAPH, readFloatTensor, readNode, tensorName, withGraph, type FloatTensor } from "./onnx-proto";
 
 export interface RewriteResult {
 	model: Uint8Array;
@@ -93,11 +93,6 @@ export function rewritePRelu(model: Uint8Array): RewriteResult {
 		return replacedSlopes.has(name) && !stillUsed.has(name);
 	};
 	return { model: withGraph(model, [...fields.filter((_, i) => !unused(i)), ...added]), rewritten, kept };
-}
-
-function tensorName(bytes: Uint8Array): string {
-	const f = decodeFields(bytes).find(f => f.no === 8 && f.type === 2);
-	return f ? new TextDecoder().decode(f.bytes!) : "";
 }
 
 /** The slopes of a [C,1,1] (or [1,C,1,1]) tensor, one per channel; null for any other shape. */
