@@ -93,6 +93,17 @@ export interface Config {
 	placementIntervalMs: number;
 	/** Where uploads are spooled while they are checked (always removed afterwards). */
 	uploadsTmpDir: string;
+	/** Console access tokens are signed with this (HS256); every node of a cluster needs the same. */
+	jwtSecret: string;
+	jwtSecretSource: "env" | "file" | "generated";
+	/** The first administrator, created when there is no account yet. */
+	adminEmail: string;
+	/** Its password; generated and printed once when unset. */
+	adminPassword: string | null;
+	/** Console requests per minute per user and per address (0: unlimited). */
+	rateLimitPerMinute: number;
+	/** Largest JSON body of a console request, bytes. */
+	consoleBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -231,6 +242,43 @@ function apiKey(env: Env, dataDir: string, allowGenerate: boolean): { key: strin
 	return { key, source: "generated" };
 }
 
+const JWT_SECRET_FILE = "jwt-secret";
+
+/** Like the API key: JWT_SECRET, else one generated once into DATA_DIR (one-process start). */
+function jwtSecret(env: Env, dataDir: string, allowGenerate: boolean): { secret: string; source: Config["jwtSecretSource"] } {
+	const fromEnv = str(env, "JWT_SECRET");
+	if (fromEnv !== undefined) {
+		if (fromEnv.length < 32) throw new ConfigError("JWT_SECRET", "must be at least 32 characters");
+		return { secret: fromEnv, source: "env" };
+	}
+	const file = path.join(dataDir, JWT_SECRET_FILE);
+	if (fs.existsSync(file)) {
+		const secret = fs.readFileSync(file, "utf8").trim();
+		if (secret.length >= 32) return { secret, source: "file" };
+	}
+	if (!allowGenerate) {
+		// Tests and tools without a secret get one for this process only.
+		return { secret: crypto.randomBytes(32).toString("base64url"), source: "generated" };
+	}
+	const secret = crypto.randomBytes(48).toString("base64url");
+	fs.mkdirSync(dataDir, { recursive: true });
+	fs.writeFileSync(file, secret + "\n", { mode: 0o600 });
+	return { secret, source: "generated" };
+}
+
+function email(env: Env, name: string, def: string): string {
+	const raw = str(env, name) ?? def;
+	if (!/^[^\s@]{1,64}@[^\s@]{1,190}$/.test(raw)) throw new ConfigError(name, `must be an email address, got "${raw}"`);
+	return raw.toLowerCase();
+}
+
+function adminPassword(env: Env): string | null {
+	const raw = env.ADMIN_PASSWORD;
+	if (raw === undefined || raw === "") return null;
+	if (raw.length < 10) throw new ConfigError("ADMIN_PASSWORD", "must be at least 10 characters");
+	return raw;
+}
+
 export interface LoadOptions {
 	/** Generate a development API key when none is set (npm start). */
 	generateApiKey?: boolean;
@@ -248,6 +296,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 			? null
 			: int(env, "METRICS_PORT", 3030, 1, 65535);
 	const key = apiKey(env, dataDir, opts.generateApiKey ?? false);
+	const jwt = jwtSecret(env, dataDir, opts.generateApiKey ?? false);
 	const transporter = url(env, "TRANSPORTER", ["nats", "tcp", "redis", "amqp", "mqtt"]);
 
 	return {
@@ -301,7 +350,13 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		maxUploadBytes: size(env, "MAX_UPLOAD_SIZE", 50 * 1024 * 1024),
 		actorLeaseMs: int(env, "ACTOR_LEASE_MS", 10_000, 1000, 600_000),
 		placementIntervalMs: int(env, "ACTOR_PLACEMENT_MS", 2000, 100, 60_000),
-		uploadsTmpDir: dir("UPLOADS_TMP_DIR", path.join(os.tmpdir(), "rollcall-uploads"))
+		uploadsTmpDir: dir("UPLOADS_TMP_DIR", path.join(os.tmpdir(), "rollcall-uploads")),
+		jwtSecret: jwt.secret,
+		jwtSecretSource: jwt.source,
+		adminEmail: email(env, "ADMIN_EMAIL", "admin@rollcall.local"),
+		adminPassword: adminPassword(env),
+		rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 120, 0, 10_000_000),
+		consoleBodyBytes: size(env, "CONSOLE_MAX_BODY_SIZE", 1024 * 1024)
 	};
 }
 

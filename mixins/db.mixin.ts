@@ -12,6 +12,12 @@ import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import type { Config } from "../config";
 import { models, type Collection } from "../models";
 
+/**
+ * moleculer-db declares REST paths on its actions; a store's actions are routed only where
+ * the service says so itself (with a permission), never by default.
+ */
+const NO_REST = Object.fromEntries(["list", "find", "count", "create", "insert", "get", "update", "remove"].map(a => [a, { rest: null }]));
+
 export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSchema> {
 	const def = models[collection];
 	if (cfg.mongoUri) {
@@ -20,14 +26,14 @@ export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSch
 			adapter: new MongooseAdapter(cfg.mongoUri, { serverSelectionTimeoutMS: 5000 }),
 			schema: def.schema,
 			modelName: def.modelName,
-			actions: { health: { visibility: "public", handler: healthHandler } }
+			actions: { ...NO_REST, health: { visibility: "public", handler: healthHandler } }
 		} as Partial<ServiceSchema>;
 	}
 	fs.mkdirSync(cfg.dataDir, { recursive: true });
 	return {
 		mixins: [DbService],
 		adapter: new NeDbAdapter({ filename: path.join(cfg.dataDir, `${collection}.db`) }),
-		actions: { health: { visibility: "public", handler: healthHandler } },
+		actions: { ...NO_REST, health: { visibility: "public", handler: healthHandler } },
 		async started(this: any) {
 			// The single-field indexes of the mongoose model, unique ones included: idempotency
 			// (one recognition per recognitionId, one camera per id) is the store's job here too.

@@ -1,9 +1,13 @@
 import type { Schema } from "mongoose";
+import * as apiKey from "./api-key.model";
 import * as attendance from "./attendance.model";
 import * as audit from "./audit.model";
 import * as camera from "./camera.model";
+import * as login from "./login.model";
+import * as preference from "./preference.model";
 import * as recognition from "./recognition.model";
 import * as session from "./session.model";
+import * as user from "./user.model";
 
 export interface ModelDefinition {
 	modelName: string;
@@ -11,7 +15,17 @@ export interface ModelDefinition {
 }
 
 /** Document collections by name; the db mixin picks the mongoose model from here. */
-export const models = { sessions: session, recognitions: recognition, attendance, audit, cameras: camera } satisfies Record<
+export const models = {
+	sessions: session,
+	recognitions: recognition,
+	attendance,
+	audit,
+	cameras: camera,
+	users: user,
+	logins: login,
+	api_keys: apiKey,
+	preferences: preference
+} satisfies Record<
 	string,
 	ModelDefinition
 >;

@@ -4,6 +4,7 @@
  * cluster node with a role.
  */
 import { ConfigError, loadConfig, type Config } from "../config";
+import { portFree } from "../lib/net/ports";
 import { redactUrl } from "../lib/url";
 import { createNode } from "../services";
 
@@ -19,7 +20,19 @@ export async function main(opts: { repl?: boolean } = {}): Promise<void> {
 		throw err;
 	}
 	if (opts.repl && cfg.transporter) cfg = { ...cfg, roles: [], metricsPort: null, nodeId: `repl-${process.pid}` };
+	// A port another process holds stops start-up like a bad value does: exit 2, one line.
+	const ports: [string, number | null][] = [
+		["PORT", cfg.roles.includes("gateway") && cfg.port > 0 ? cfg.port : null],
+		["METRICS_PORT", cfg.metricsPort]
+	];
+	for (const [variable, port] of ports) {
+		if (port !== null && !(await portFree(cfg.host, port))) {
+			process.stderr.write(`Invalid configuration: ${variable} ${port} is already in use on ${cfg.host} (set ${variable} to a free port${variable === "METRICS_PORT" ? ", or off" : ""})\n`);
+			process.exit(2);
+		}
+	}
 	const broker = createNode(cfg);
+	if (cfg.jwtSecretSource === "generated" && !cfg.transporter) broker.logger.warn(`Console token secret generated and kept in ${cfg.dataDir}/jwt-secret (set JWT_SECRET in production; every node of a cluster needs the same)`);
 	if (cfg.apiKeySource === "generated")
 		broker.logger.warn(`Development API key generated and kept in ${cfg.dataDir}/api-key (set API_KEY in production): ${cfg.apiKey}`);
 	else if (cfg.apiKeySource === "file") broker.logger.info(`Using the development API key kept in ${cfg.dataDir}/api-key`);
@@ -45,6 +58,11 @@ export async function main(opts: { repl?: boolean } = {}): Promise<void> {
 	try {
 		await broker.start();
 	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+			process.stderr.write(`Invalid configuration: PORT ${cfg.port} is already in use on ${cfg.host}\n`);
+			await broker.stop().catch(() => undefined);
+			process.exit(2);
+		}
 		broker.logger.fatal("Start-up failed", err);
 		await broker.stop().catch(() => undefined);
 		process.exit(1);

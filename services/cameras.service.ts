@@ -31,7 +31,7 @@ export default function camerasService(cfg: Config): ServiceSchema {
 	return {
 		name: "cameras",
 		mixins: [DbMixin("cameras", cfg)],
-		settings: { fields: ["cameraId", "name", "rtspUrl", "roomId", "updatedAt"], maxLimit: 10000 },
+		settings: { family: "integration", fields: ["cameraId", "name", "rtspUrl", "roomId", "updatedAt"], maxLimit: 10000 },
 		hooks: {
 			after: {
 				// Credentials inside camera URLs never leave the registry through the API.
@@ -45,8 +45,10 @@ export default function camerasService(cfg: Config): ServiceSchema {
 			}
 		},
 		actions: {
-			list: { message: "Cameras retrieved successfully" },
+			list: { rest: "GET /cameras", permission: "cameras:read", message: "Cameras retrieved successfully" },
 			get: {
+				rest: "GET /cameras/:id",
+				permission: "cameras:read",
 				message: "Camera retrieved successfully",
 				params: { id: { type: "number", convert: true, integer: true } },
 				async handler(this: any, ctx: Context<{ id: number }>) {
@@ -60,6 +62,8 @@ export default function camerasService(cfg: Config): ServiceSchema {
 			 * The id may come as `cameraId` or as `id`, the name the spec's camera objects use.
 			 */
 			create: {
+				rest: "POST /cameras",
+				permission: "cameras:write",
 				message: "Camera saved successfully",
 				params: {
 					cameraId: { type: "number", convert: true, optional: true },
@@ -78,6 +82,8 @@ export default function camerasService(cfg: Config): ServiceSchema {
 				}
 			},
 			update: {
+				rest: "PUT /cameras/:id",
+				permission: "cameras:write",
 				message: "Camera updated successfully",
 				params: { id: { type: "number", convert: true, integer: true }, name: { type: "string", optional: true, max: 200 }, rtspUrl: { type: "string", optional: true }, roomId: { type: "number", optional: true, convert: true } },
 				async handler(this: any, ctx: Context<CameraInput & { id: number }>) {
@@ -90,6 +96,8 @@ export default function camerasService(cfg: Config): ServiceSchema {
 				}
 			},
 			remove: {
+				rest: "DELETE /cameras/:id",
+				permission: "cameras:write",
 				message: "Camera deleted successfully",
 				params: { id: { type: "number", convert: true, integer: true } },
 				async handler(this: any, ctx: Context<{ id: number }>) {

@@ -39,6 +39,7 @@ export default function enrollmentService(cfg: Config): ServiceSchema {
 		name: "enrollment",
 		mixins: [InferenceClientMixin],
 		settings: {
+			family: "integration",
 			frameWidth: cfg.enrollFrameWidth,
 			maxSeconds: cfg.enrollMaxSeconds,
 			minQuality: cfg.enrollMinQuality,
@@ -46,6 +47,8 @@ export default function enrollmentService(cfg: Config): ServiceSchema {
 		},
 		actions: {
 			generate: {
+				rest: "POST /embeddings/generate",
+				permission: "embeddings:write",
 				message: "Face embedding generated successfully",
 				params: { videoUrl: { type: "any", optional: true }, submissionId: { type: "any", optional: true } },
 				async handler(this: any, ctx: Context<{ videoUrl?: unknown; submissionId?: unknown }>) {
@@ -100,6 +103,15 @@ export default function enrollmentService(cfg: Config): ServiceSchema {
 			},
 
 			validate: {
+				rest: "POST /embeddings/validate",
+				permission: "embeddings:write",
+				// The multipart field `video` is streamed here as it arrives (services/gateway/uploads.ts).
+				upload: {
+					field: "video",
+					maxBytes: cfg.maxUploadBytes,
+					missing: { code: "VIDEO_FILE_REQUIRED", message: "Video file is required" },
+					tooLarge: { code: "FILE_TOO_LARGE", message: `Video file exceeds maximum size of ${MB}MB` }
+				},
 				params: { filename: { type: "string", optional: true }, mimetype: { type: "string", optional: true } },
 				async handler(this: any, ctx: Context<{ filename?: string; mimetype?: string }, Meta>) {
 					const stream = (ctx as unknown as { stream?: Readable | null }).stream;

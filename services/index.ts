@@ -5,7 +5,16 @@
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import type { Config, Role } from "../config";
 import { brokerOptions } from "../moleculer.config";
-import apiService from "./api.service";
+import apiService from "./gateway/api.service";
+import healthService from "./health.service";
+import apiKeysService from "./console/apikeys.service";
+import authService from "./console/auth.service";
+import developerService from "./console/developer.service";
+import rolesService from "./console/roles.service";
+import settingsService from "./console/settings.service";
+import usersService from "./console/users.service";
+import { AuditMiddleware } from "../middlewares/audit.middleware";
+import { PermissionsMiddleware } from "../middlewares/permissions.middleware";
 import attendanceService from "./attendance.service";
 import auditService from "./audit.service";
 import callbacksService from "./callbacks.service";
@@ -19,13 +28,27 @@ import recognitionsService from "./recognitions.service";
 import sessionsService from "./sessions.service";
 import streamsService from "./streams.service";
 
-type Factory = (cfg: Config) => ServiceSchema;
+// Each factory types its own settings and methods; the broker takes any schema.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Factory = (cfg: Config) => ServiceSchema<any, any, any, any>;
 
 export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
-	storage: [sessionsService, recognitionsService, attendanceService, auditService, camerasService, embeddingsService, metricsService],
+	storage: [
+		sessionsService,
+		recognitionsService,
+		attendanceService,
+		auditService,
+		camerasService,
+		embeddingsService,
+		metricsService,
+		usersService,
+		authService,
+		apiKeysService,
+		settingsService
+	],
 	inference: [inferenceService],
 	actors: [recognitionService, streamsService, enrollmentService, callbacksService],
-	gateway: [apiService]
+	gateway: [apiService, healthService, rolesService, developerService]
 };
 
 /**
@@ -45,7 +68,11 @@ export function servicesFor(cfg: Config): Factory[] {
 /** A broker with the services of the configured roles, not yet started. */
 export function createNode(cfg: Config): ServiceBroker {
 	const broker = new ServiceBroker(brokerOptions(cfg));
+	// Permissions inside, audit around them: a refused call is audited too.
+	broker.middlewares.add(PermissionsMiddleware);
+	broker.middlewares.add(AuditMiddleware);
 	broker.middlewares.add(actorsStopFirst);
+	broker.middlewares.add(gatewayListensLast);
 	for (const factory of servicesFor(cfg)) broker.createService(factory(cfg));
 	return broker;
 }
@@ -60,5 +87,19 @@ const actorsStopFirst = {
 	async stopping(broker: ServiceBroker) {
 		const of = (kind: string) => broker.services.filter(s => (s.settings as { actor?: string })?.actor === kind);
 		for (const kind of ["camera", "session"]) await Promise.all(of(kind).map(s => broker.destroyService(s)));
+	}
+};
+
+/**
+ * A gateway opens its HTTP port only once every service of its node has started (inference
+ * engines loaded, stores open), so its first answer is about a node that is up.
+ */
+const gatewayListensLast = {
+	name: "GatewayListensLast",
+	async started(broker: ServiceBroker) {
+		for (const s of broker.services) {
+			const svc = s as unknown as { listenWhenReady?: () => Promise<void> };
+			if (typeof svc.listenWhenReady === "function") await svc.listenWhenReady();
+		}
 	}
 };

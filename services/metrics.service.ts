@@ -14,8 +14,11 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 export default function metricsService(_cfg: Config): ServiceSchema {
 	return {
 		name: "metrics",
+		settings: { family: "integration" },
 		actions: {
 			snapshot: {
+				rest: "GET /metrics",
+				permission: "system:read",
 				message: "Metrics retrieved successfully",
 				async handler(this: any, ctx: Context) {
 					const today = new Date();

@@ -47,8 +47,11 @@ export default function streamsService(cfg: Config): ServiceSchema {
 
 	return {
 		name: "streams",
+		settings: { family: "integration" },
 		actions: {
 			testConnection: {
+				rest: "GET /cameras/test-connection",
+				permission: "cameras:read",
 				message: "Camera connection successful",
 				params: { rtspUrl: { type: "string", optional: true } },
 				async handler(this: any, ctx: Context<{ rtspUrl?: string }, Meta>) {
@@ -78,6 +81,8 @@ export default function streamsService(cfg: Config): ServiceSchema {
 			},
 
 			captureFrame: {
+				rest: "GET /cameras/capture-frame",
+				permission: "cameras:read",
 				message: "Frame captured successfully",
 				params: {
 					cameraId: { type: "any", optional: true },
@@ -130,6 +135,8 @@ export default function streamsService(cfg: Config): ServiceSchema {
 
 			/** GET /api/v1/files/:name: a saved preview, by name only. */
 			file: {
+				rest: "GET /files/:name",
+				permission: "cameras:read",
 				params: { name: { type: "string" } },
 				async handler(this: any, ctx: Context<{ name: string }, Meta>) {
 					const { name } = ctx.params;

@@ -3,19 +3,20 @@ import { loadConfig } from "../../config";
 import { servicesFor } from "../../services";
 
 const names = (env: Record<string, string>) => servicesFor(loadConfig({ API_KEY: "roles-test-key-0123456789", METRICS_PORT: "off", ...env })).map(f => f(loadConfig({ API_KEY: "roles-test-key-0123456789", METRICS_PORT: "off", ...env })).name).sort();
-const STORES = ["attendance", "audit", "cameras", "embeddings", "metrics", "recognitions", "sessions"];
+const STORES = ["apikeys", "attendance", "audit", "auth", "cameras", "embeddings", "metrics", "recognitions", "sessions", "settings", "users"];
+const GATEWAY = ["api", "developer", "health", "roles"];
 
 describe("services of a node", () => {
 	it("runs the store services only on the storage node with the embedded stores", () => {
 		expect(names({ SERVICES: "actors" })).toEqual(["callbacks", "enrollment", "recognition", "streams"]);
-		expect(names({ SERVICES: "gateway" })).toEqual(["api"]);
+		expect(names({ SERVICES: "gateway" })).toEqual(GATEWAY);
 		expect(names({ SERVICES: "storage" })).toEqual(STORES);
 	});
 
 	it("runs them on every gateway and actors node when MongoDB and Qdrant are configured", () => {
 		const real = { MONGO_URI: "mongodb://127.0.0.1:27017/rollcall", QDRANT_URL: "http://127.0.0.1:6333" };
 		expect(names({ ...real, SERVICES: "actors" })).toEqual(["callbacks", "enrollment", "recognition", "streams", ...STORES].sort());
-		expect(names({ ...real, SERVICES: "gateway" })).toEqual(["api", ...STORES].sort());
+		expect(names({ ...real, SERVICES: "gateway" })).toEqual([...GATEWAY, ...STORES].sort());
 		expect(names({ ...real, SERVICES: "inference" })).toEqual(["inference"]);
 		// Only MongoDB: embeddings still live on the storage node, so nothing moves.
 		expect(names({ MONGO_URI: real.MONGO_URI, SERVICES: "actors" })).toEqual(["callbacks", "enrollment", "recognition", "streams"]);

@@ -1,0 +1,85 @@
+/**
+ * Route facts on action schemas (lib/api/route-facts.ts), known to TypeScript, and the
+ * meta every call from the gateway carries.
+ */
+import "moleculer";
+import type { AuditFacts, Family, OpenApiFacts, UploadFacts } from "../lib/api/route-facts";
+
+declare module "moleculer" {
+	interface ActionSchema {
+		family?: Family;
+		permission?: string;
+		message?: string;
+		bodyLimit?: number;
+		status?: number;
+		paged?: boolean;
+		upload?: UploadFacts;
+		openapi?: OpenApiFacts;
+		audit?: AuditFacts | false;
+		forwardCredentials?: boolean;
+	}
+}
+
+/** Who is calling, as the gateway established it (REST and Socket.IO alike). */
+export interface Principal {
+	kind: "user" | "api-key";
+	id: string;
+	name: string;
+	email?: string;
+	roleId: string;
+	permissions: string[];
+	/** The login this access token belongs to (users only). */
+	sid?: string;
+}
+
+/** Where a call came from, for audit and logs. */
+export interface RequestInfo {
+	requestId: string;
+	ip: string;
+	userAgent: string;
+	method: string;
+	path: string;
+}
+
+/** What an action may tell the audit middleware about the call it just handled. */
+export interface AuditNote {
+	actor?: string;
+	actorRole?: string;
+	resourceId?: string;
+	message?: string;
+	severity?: "info" | "warning" | "critical";
+	context?: Record<string, unknown>;
+	/** Audit a failure that is not a refusal (e.g. a failed login is one anyway). */
+	action?: string;
+}
+
+export interface GatewayMeta {
+	user?: Principal | null;
+	request?: RequestInfo;
+	$statusCode?: number;
+	$message?: string;
+	$responseType?: string;
+	$responseHeaders?: Record<string, string>;
+	$location?: string;
+	$audit?: AuditNote;
+	/** Only for actions that declare `forwardCredentials`. */
+	$credentials?: { authorization?: string; apiKey?: string };
+}
+
+/** The moleculer-db adapter as the services use it (NeDB and mongoose adapters alike). */
+export interface DbAdapter {
+	find(params: { query?: object; sort?: string[]; offset?: number; limit?: number }): Promise<any[]>;
+	findOne(query: object): Promise<any>;
+	findById(id: unknown): Promise<any>;
+	count(params?: { query?: object }): Promise<number>;
+	insert(doc: object): Promise<any>;
+	updateById(id: unknown, update: object): Promise<any>;
+	updateMany(query: object, update: object): Promise<number>;
+	removeById(id: unknown): Promise<any>;
+	removeMany(query: object): Promise<number>;
+}
+
+/** What the db mixin adds to a service. */
+export interface DbVars {
+	adapter: DbAdapter;
+}
