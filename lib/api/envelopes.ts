@@ -35,8 +35,13 @@ export function toProblem(err: ErrorLike): Problem {
 	if (httpStatus === 413 || err.type === "entity.too.large") return { status: 413, message: "Request body is too large", code: "PAYLOAD_TOO_LARGE" };
 	if (err.type === "entity.parse.failed") return { status: 400, message: "Request body is not valid JSON", code: "INVALID_JSON" };
 	if (err.type === "VALIDATION_ERROR") {
-		const items = Array.isArray(err.data) ? (err.data as { field?: string; message?: string; type?: string }[]) : [];
-		const details = items.map(d => ({ field: String(d.field ?? ""), issue: d.message ?? String(d.type ?? "invalid") }));
+		const items = Array.isArray(err.data) ? (err.data as { field?: string; message?: string; type?: string; actual?: unknown }[]) : [];
+		// An unknown field is reported on its object ("objectStrict"): name the field itself.
+		const details = items.flatMap(d =>
+			d.type === "objectStrict" && typeof d.actual === "string"
+				? d.actual.split(/,\s*/).map(k => ({ field: d.field ? `${d.field}.${k}` : k, issue: `unknown field ${d.field ? `${d.field}.${k}` : k}` }))
+				: [{ field: String(d.field ?? ""), issue: d.message ?? String(d.type ?? "invalid") }]
+		);
 		return { status: 400, message: details.length ? details.map(d => d.issue).join("; ") : "Parameters validation error", code: "VALIDATION_ERROR", details };
 	}
 	const code = typeof err.code === "number" ? err.code : 500;

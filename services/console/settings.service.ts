@@ -19,7 +19,15 @@ export const LANGUAGES = [
 
 /** The IANA zones this runtime knows, UTC first. */
 export const TIMEZONES: string[] = ["UTC", ...Intl.supportedValuesOf("timeZone").filter(z => z !== "UTC")];
-const ZONES = new Set(TIMEZONES);
+/** Canonical names and their aliases (Asia/Ho_Chi_Minh is Asia/Saigon to ICU). */
+export function isTimeZone(tz: string): boolean {
+	try {
+		new Intl.DateTimeFormat("en", { timeZone: tz });
+		return /^[A-Za-z0-9_+\-/]{1,64}$/.test(tz);
+	} catch {
+		return false;
+	}
+}
 
 const DEFAULTS = { theme: "dark", gridMode: "3x3", autoRotate: true, language: "en", timezone: "UTC", preferences: {} };
 const PREFS_RESPONSE = {
@@ -80,7 +88,7 @@ export default function settingsService(cfg: Config): ServiceSchema<{ family: st
 				async handler(ctx: Context<Record<string, unknown>, GatewayMeta>) {
 					const userId = caller(ctx);
 					const { timezone, preferences } = ctx.params as { timezone?: string; preferences?: object };
-					if (timezone !== undefined && !ZONES.has(timezone))
+					if (timezone !== undefined && !isTimeZone(timezone))
 						throw new ApiError(400, "VALIDATION_ERROR", `Unknown time zone: ${timezone}`, { details: [{ field: "timezone", issue: "not an IANA time zone" }] });
 					if (preferences !== undefined && JSON.stringify(preferences).length > 16_384)
 						throw new ApiError(400, "VALIDATION_ERROR", "preferences is larger than 16 KB", { details: [{ field: "preferences", issue: "larger than 16 KB" }] });

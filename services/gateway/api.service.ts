@@ -230,7 +230,7 @@ export default function apiService(cfg: Config): ServiceSchema {
 							ctx.meta.$statusCode = status;
 							if (status === 204) return null;
 							const id = (data as { id?: unknown } | null)?.id;
-							if (status === 201 && (typeof id === "string" || typeof id === "number")) ctx.meta.$location = `${(req.url ?? "").split("?")[0].replace(/\/+$/, "")}/${encodeURIComponent(String(id))}`;
+							if (status === 201 && (typeof id === "string" || typeof id === "number")) ctx.meta.$location = `${String((req as { originalUrl?: string }).originalUrl ?? req.url ?? "").split("?")[0].replace(/\/+$/, "")}/${encodeURIComponent(String(id))}`;
 							return successBody(a.family, status, ctx.meta.$message ?? a.facts.message ?? "OK", data, !!a.facts.paged);
 						},
 						onError(this: GatewayThis, req: Req, res: ServerResponse, err: ErrorLike) {
