@@ -3,8 +3,9 @@
  * 2) and list the running ones. Each session runs as a session actor with one camera actor
  * per working camera (services/actors/), together on one `actors` node.
  *
- * Placement and ownership: a session's actors run on the node that rendezvous hashing picks
- * among the live, non-draining actors nodes (lib/recognition/placement.ts), and only while
+ * Placement and ownership are the actor supervisor's (mixins/actor-supervisor.mixin.ts), of
+ * which the sessions are one kind: a session's actors run on the node that rendezvous hashing
+ * picks among the live, non-draining actors nodes (lib/recognition/placement.ts), and only while
  * that node holds the session's lease in the store (services/sessions.service.ts): claimed
  * before the actors start, renewed every third of ACTOR_LEASE_MS, released or handed over
  * when they stop. Every actors node looks every ACTOR_PLACEMENT_MS for active sessions
@@ -15,20 +16,77 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { InferenceClientMixin } from "../mixins/inference-client.mixin";
-import { ApiError, badRequest, notFound, serverError } from "../lib/errors";
+import { badRequest, notFound, serverError } from "../lib/errors";
 import { parseSessionRequest, SessionRequestError, type SessionCamera, type SessionRequest } from "../lib/recognition/session-request";
 import { isoSeconds } from "../lib/time";
 import { redactUrl } from "../lib/url";
 import { grabFrames } from "../lib/video/frame-source";
 import { loadManifest } from "../lib/vision/manifest";
 import { assertCalibrated } from "../lib/vision/similarity";
-import { placeActor, sessionKey } from "../lib/recognition/placement";
+import { liveOwner, sessionKey } from "../lib/recognition/placement";
+import { ActorSupervisorMixin } from "../mixins/actor-supervisor.mixin";
 import { cameraActor, cameraActorName } from "./actors/camera.actor";
 import { sessionActor, sessionActorName, type SessionDoc } from "./actors/session.actor";
 
 const ACTIVE = ["starting", "active", "stopping"];
 /** The Java backend's documented callback path, used when a request has no callbackUrl. */
 const DEFAULT_CALLBACK_PATH = "/api/v1/attendance/recognition-result";
+
+/**
+ * The session supervisor: a session's actors (the session actor and a camera actor per
+ * working camera) are one key's actors, keyed by slotId, with their lease in `sessions`.
+ */
+function sessionSupervisor(cfg: Config) {
+	/** The cameras that passed their test at start: each gets a camera actor. */
+	const working = (doc: SessionDoc) => doc.cameras.filter(c => c.status !== "failed");
+	return ActorSupervisorMixin<SessionDoc, number>({
+		service: "recognition",
+		kind: "session",
+		plural: "sessions",
+		key: "slotId",
+		keyRule: { type: "number" },
+		keyOf: doc => doc.slotId,
+		placementKey: sessionKey,
+		leaseMs: cfg.actorLeaseMs,
+		placementIntervalMs: cfg.placementIntervalMs,
+		waitFor: ["sessions", "embeddings", "attendance", "recognitions"],
+		store: { claim: "sessions.claim", renew: "sessions.renew", release: "sessions.release" },
+		async list() {
+			return (await this.broker.call<SessionDoc[]>("sessions.active")).filter(d => d.status === "active");
+		},
+		async find(slotId) {
+			const [doc] = await this.broker.call<SessionDoc[], object>("sessions.find", { query: { slotId, status: "active" }, limit: 1 });
+			return doc ?? null;
+		},
+		notFound: slotId => notFound("SESSION_NOT_FOUND", `No active face recognition session found for slot ${slotId}`),
+		since: doc => new Date(doc.startedAt).getTime(),
+		/** The session actor, then one camera actor per working camera, on this node. */
+		async start(doc, token) {
+			const cams = working(doc);
+			this.broker.createService(sessionActor(cfg, doc, token));
+			await this.broker.waitForServices([sessionActorName(doc.slotId)], 30_000);
+			for (const c of cams) this.broker.createService(cameraActor(cfg, doc.slotId, c, doc.config.scanInterval));
+			await this.broker.waitForServices(cams.map(c => cameraActorName(doc.slotId, c.id)), 30_000);
+		},
+		/** Cameras first, then their session. */
+		async stop(slotId, doc) {
+			const local = (name: string) => this.broker.getLocalService(name);
+			for (const c of doc ? working(doc) : []) {
+				const svc = local(cameraActorName(slotId, c.id));
+				if (svc) await this.broker.destroyService(svc);
+			}
+			const session = local(sessionActorName(slotId));
+			if (session) await this.broker.destroyService(session);
+		},
+		/** Each camera actor with its status and scan lag. */
+		describe(ctx, slotId, doc) {
+			return Promise.all(
+				working(doc).map(c => ctx.call<Record<string, unknown>, object>(`${cameraActorName(slotId, c.id)}.state`, {}, { nodeID: this.broker.nodeID }).catch(() => ({ cameraId: c.id, status: "unknown" })))
+			).then(cameras => ({ cameras }));
+		},
+		load: docs => ({ cameras: docs.reduce((n, d) => n + working(d).length, 0) })
+	});
+}
 
 export default function recognitionService(cfg: Config): ServiceSchema {
 	const embeddingVersion = loadManifest(cfg.modelsManifest).embeddingVersion;
@@ -42,7 +100,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 
 	return {
 		name: "recognition",
-		mixins: [InferenceClientMixin],
+		mixins: [InferenceClientMixin, sessionSupervisor(cfg)],
 		settings: { leaseMs: cfg.actorLeaseMs, placementIntervalMs: cfg.placementIntervalMs },
 		actions: {
 			processSession: {
@@ -163,7 +221,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 			sessions: {
 				message: "Active sessions retrieved successfully",
 				async handler(this: any, ctx: Context) {
-					const docs = await ctx.call<Array<Record<string, any>>>("sessions.active");
+					const docs = await ctx.call<SessionDoc[]>("sessions.active");
 					const now = Date.now();
 					return docs.map(d => ({
 						slotId: d.slotId,
@@ -172,114 +230,9 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 						totalStudents: Array.isArray(d.students) ? d.students.length : 0,
 						totalCameras: Array.isArray(d.cameras) ? d.cameras.length : 0,
 						startedAt: d.startedAt,
-						servedBy: d.leaseOwner && (d.leaseUntil ?? 0) > now ? d.leaseOwner : null
+						servedBy: liveOwner(d, now)
 					}));
 				}
-			},
-
-			/** Claim the session's lease for this node and start its actors here (placement, move). */
-			adopt: {
-				visibility: "public",
-				params: { slotId: "number" },
-				async handler(this: any, ctx: Context<{ slotId: number }>) {
-					const { slotId } = ctx.params;
-					if (this.owned.has(slotId)) return { slotId, nodeID: this.broker.nodeID, token: this.owned.get(slotId).token, already: true };
-					if (this.draining) throw new ApiError(409, "NODE_DRAINING", `Node ${this.broker.nodeID} is draining and takes no sessions`);
-					return this.adoptLocal(slotId);
-				}
-			},
-
-			/** Stop this node's actors of a session and give up its lease, handing it to `handTo` if given. */
-			release: {
-				visibility: "public",
-				params: { slotId: "number", handTo: { type: "string", optional: true } },
-				async handler(this: any, ctx: Context<{ slotId: number; handTo?: string }>) {
-					const { slotId, handTo } = ctx.params;
-					const own = this.owned.get(slotId);
-					if (!own) return { slotId, released: false };
-					await this.stopActors(slotId, handTo ? "moved" : "released");
-					await ctx.call("sessions.release", { slotId, token: own.token, handTo });
-					return { slotId, released: true, handTo: handTo ?? null };
-				}
-			},
-
-			/** Move a session's actors to another actors node (operators: `move` in the REPL). */
-			move: {
-				params: { slotId: { type: "number", convert: true }, nodeID: "string" },
-				async handler(this: any, ctx: Context<{ slotId: number; nodeID: string }>) {
-					const { slotId, nodeID } = ctx.params;
-					if (!this.liveActorNodes().includes(nodeID)) throw new ApiError(400, "NODE_NOT_AVAILABLE", `${nodeID} is not a live actors node`);
-					const [doc]: SessionDoc[] = await ctx.call("sessions.find", { query: { slotId, status: "active" }, limit: 1 });
-					if (!doc) throw notFound("SESSION_NOT_FOUND", `No active face recognition session found for slot ${slotId}`);
-					const from = doc.leaseOwner && (doc.leaseUntil ?? 0) > Date.now() ? doc.leaseOwner : null;
-					if (from === nodeID) return { slotId, from, to: nodeID, gapMs: 0 };
-					const t0 = Date.now();
-					if (from && this.liveActorNodes().includes(from)) await ctx.call("recognition.release", { slotId, handTo: nodeID }, { nodeID: from });
-					const adopted = await ctx.call<{ token: number }, object>("recognition.adopt", { slotId }, { nodeID });
-					const gapMs = Date.now() - t0;
-					await ctx.call("audit.record", { action: "session.moved", slotId, details: { from, to: nodeID, gapMs, token: adopted.token } });
-					this.logger.info("Session moved", { slotId, from, to: nodeID, gapMs });
-					return { slotId, from, to: nodeID, gapMs, token: adopted.token };
-				}
-			},
-
-			/**
-			 * Hand every session of this node to the others and take no new ones (operators:
-			 * `drain` in the REPL; also on SIGTERM). Call it on the node to drain (nodeID option).
-			 */
-			drain: {
-				async handler(this: any, ctx: Context) {
-					this.draining = true;
-					this.broker.broadcast("recognition.draining", { nodeID: this.broker.nodeID });
-					const moved: { slotId: number; to: string; gapMs: number }[] = [];
-					const kept: number[] = [];
-					for (const slotId of [...this.owned.keys()]) {
-						const to = this.placeFor(slotId, new Set([this.broker.nodeID]));
-						if (!to) {
-							kept.push(slotId);
-							continue;
-						}
-						try {
-							const r = await ctx.call<{ gapMs: number }, object>("recognition.move", { slotId, nodeID: to }, { nodeID: this.broker.nodeID });
-							moved.push({ slotId, to, gapMs: r.gapMs });
-						} catch (err) {
-							this.logger.warn("Session not moved off a draining node", { slotId, to, error: (err as Error).message });
-							kept.push(slotId);
-						}
-					}
-					this.logger.info("Node drained", { moved: moved.length, kept: kept.length });
-					return { nodeID: this.broker.nodeID, moved, kept };
-				}
-			},
-
-			/** This node's actors: sessions with their lease and cameras with status and scan lag. */
-			actors: {
-				async handler(this: any, ctx: Context) {
-					const out = [];
-					for (const [slotId, own] of this.owned) {
-						const cameras = await Promise.all(
-							own.cameras.map((id: number) => ctx.call<Record<string, unknown>, object>(`${cameraActorName(slotId, id)}.state`, {}, { nodeID: this.broker.nodeID }).catch(() => ({ cameraId: id, status: "unknown" })))
-						);
-						out.push({ slotId, nodeID: this.broker.nodeID, token: own.token, since: new Date(own.since).toISOString(), draining: this.draining, cameras });
-					}
-					return out;
-				}
-			},
-
-			/** What this node is: role load for operators (`nodes` in the REPL). */
-			load: {
-				handler(this: any) {
-					return { nodeID: this.broker.nodeID, sessions: this.owned.size, cameras: [...this.owned.values()].reduce((s: number, o: { cameras: number[] }) => s + o.cameras.length, 0), draining: this.draining };
-				}
-			}
-		},
-
-		events: {
-			"recognition.draining"(this: any, ctx: Context<{ nodeID: string }>) {
-				if (ctx.params.nodeID !== this.broker.nodeID) this.drainingNodes.add(ctx.params.nodeID);
-			},
-			"$node.disconnected"(this: any, ctx: Context<{ node: { id: string } }>) {
-				this.drainingNodes.delete(ctx.params.node.id);
 			}
 		},
 
@@ -292,156 +245,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 					this.logger.warn("Camera failed its connection test", { slotId, cameraId: camera.id, url: redactUrl(camera.rtspUrl), error: (err as Error).message });
 					return { cameraId: camera.id, ok: false, error: (err as Error).message };
 				}
-			},
-
-			/** Live nodes running this service (the actors nodes), this one included. */
-			liveActorNodes(this: any): string[] {
-				const nodes = this.broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }).filter((s: { name: string }) => s.name === "recognition").map((s: { nodeID: string }) => s.nodeID);
-				return [...new Set<string>(nodes)];
-			},
-
-			/** The node that should run a session now (rendezvous over live, non-draining actors nodes). */
-			placeFor(this: any, slotId: number, exclude: Set<string> = new Set()): string | null {
-				const skip = new Set<string>([...exclude, ...this.drainingNodes]);
-				if (this.draining) skip.add(this.broker.nodeID);
-				return placeActor(sessionKey(slotId), this.liveActorNodes(), skip);
-			},
-
-			/** Claim the lease, then start the actors here; undone if they cannot start. */
-			async adoptLocal(this: any, slotId: number) {
-				// One adoption per slot at a time on this node (placement and a move may race).
-				if (this.adopting.has(slotId)) return this.adopting.get(slotId);
-				const run = (async () => {
-					const lease = await this.broker.call("sessions.claim", { slotId, nodeID: this.broker.nodeID, ttlMs: cfg.actorLeaseMs });
-					if (!lease) throw new ApiError(409, "LEASE_HELD", `Session ${slotId} is owned by another node`);
-					const [doc]: SessionDoc[] = await this.broker.call("sessions.find", { query: { slotId, status: "active" }, limit: 1 });
-					if (!doc) throw notFound("SESSION_NOT_FOUND", `No active face recognition session found for slot ${slotId}`);
-					const t0 = Date.now();
-					try {
-						await this.startActors(doc, lease.token);
-					} catch (err) {
-						await this.stopActors(slotId, "failed to start").catch(() => undefined);
-						await this.broker.call("sessions.release", { slotId, token: lease.token }).catch(() => undefined);
-						throw err;
-					}
-					this.logger.info("Session adopted", { slotId, token: lease.token, startMs: Date.now() - t0 });
-					return { slotId, nodeID: this.broker.nodeID, token: lease.token };
-				})();
-				this.adopting.set(slotId, run);
-				try {
-					return await run;
-				} finally {
-					this.adopting.delete(slotId);
-				}
-			},
-
-			/** Create the session actor, then one camera actor per working camera, on this node. */
-			async startActors(this: any, doc: SessionDoc, token: number) {
-				const slotId = doc.slotId;
-				const cams = doc.cameras.filter(c => c.status !== "failed");
-				const own = { token, since: Date.now(), cameras: cams.map(c => c.id), renewTimer: null as NodeJS.Timeout | null, leaseUntil: Date.now() + cfg.actorLeaseMs };
-				this.owned.set(slotId, own);
-				own.renewTimer = setInterval(() => void this.renewLease(slotId), Math.max(200, Math.floor(cfg.actorLeaseMs / 3)));
-				this.broker.createService(sessionActor(cfg, doc, token));
-				await this.broker.waitForServices([sessionActorName(slotId)], 30_000);
-				for (const c of cams) this.broker.createService(cameraActor(cfg, slotId, c, doc.config.scanInterval));
-				await this.broker.waitForServices(cams.map(c => cameraActorName(slotId, c.id)), 30_000);
-			},
-
-			/** Keep the lease; lose it (or fail to keep it until it ends) and the actors stop here. */
-			async renewLease(this: any, slotId: number) {
-				const own = this.owned.get(slotId);
-				if (!own || own.renewing) return;
-				own.renewing = true;
-				try {
-					const r = await this.broker.call("sessions.renew", { slotId, nodeID: this.broker.nodeID, token: own.token, ttlMs: cfg.actorLeaseMs });
-					own.leaseUntil = r.leaseUntil;
-				} catch (err) {
-					const lost = (err as { type?: string }).type === "LEASE_LOST";
-					// Unreachable store: keep going until the lease would have ended, never past it.
-					if (lost || Date.now() >= own.leaseUntil - 500) {
-						this.logger.warn("Session lease lost: stopping its actors here", { slotId, token: own.token, error: (err as Error).message });
-						await this.stopActors(slotId, "lease lost");
-					}
-				} finally {
-					own.renewing = false;
-				}
-			},
-
-			/** Look for active sessions with no live owner and adopt those this node wins. */
-			async placementTick(this: any) {
-				if (this.draining || this.ticking) return;
-				this.ticking = true;
-				try {
-					const docs: SessionDoc[] = await this.broker.call("sessions.active");
-					const now = Date.now();
-					const live = new Set(this.liveActorNodes());
-					for (const doc of docs) {
-						if (doc.status !== "active" || this.owned.has(doc.slotId)) continue;
-						const held = !!doc.leaseOwner && (doc.leaseUntil ?? 0) > now;
-						const handedToMe = doc.leaseHandTo === this.broker.nodeID;
-						const handedToLive = !!doc.leaseHandTo && live.has(doc.leaseHandTo);
-						if (held && !handedToMe) continue;
-						// A hand-over to a live node is that node's to take (give it a few ticks).
-						const expiredFor = now - Math.max(doc.leaseUntil ?? 0, new Date(doc.startedAt).getTime());
-						if (!handedToMe && handedToLive && expiredFor < 3 * cfg.placementIntervalMs) continue;
-						const mine = handedToMe || this.placeFor(doc.slotId) === this.broker.nodeID || expiredFor > 5 * cfg.placementIntervalMs;
-						if (!mine) continue;
-						this.logger.info("Adopting a session with no live owner", { slotId: doc.slotId, previousOwner: doc.leaseOwner ?? null, leaseEndedMsAgo: expiredFor });
-						await this.adoptLocal(doc.slotId).catch((err: Error) => this.logger.debug("Adoption skipped", { slotId: doc.slotId, error: err.message }));
-					}
-				} catch (err) {
-					this.logger.debug("Placement pass failed", { error: (err as Error).message });
-				} finally {
-					this.ticking = false;
-				}
-			},
-
-			async stopActors(this: any, slotId: number, reason: string) {
-				const own = this.owned.get(slotId);
-				if (own?.renewTimer) clearInterval(own.renewTimer);
-				this.owned.delete(slotId);
-				const local = (name: string) => this.broker.getLocalService(name);
-				for (const id of own?.cameras ?? []) {
-					const svc = local(cameraActorName(slotId, id));
-					if (svc) await this.broker.destroyService(svc);
-				}
-				const session = local(sessionActorName(slotId));
-				if (session) await this.broker.destroyService(session);
-				if (own) this.logger.info("Session actors stopped here", { slotId, reason });
 			}
-		},
-
-		created(this: any) {
-			this.owned = new Map();
-			this.adopting = new Map();
-			this.drainingNodes = new Set<string>();
-			this.draining = false;
-		},
-
-		started(this: any) {
-			// Sessions are picked up in the background once the stores answer: a node must
-			// start even while the storage node is still coming up.
-			this.resuming = this.broker
-				.waitForServices(["sessions", "embeddings", "attendance", "recognitions"], 120_000)
-				.then(() => {
-					if (this.stopping) return;
-					this.placementTimer = setInterval(() => void this.placementTick(), cfg.placementIntervalMs);
-					return this.placementTick();
-				})
-				.catch((err: Error) => this.logger.error("Session placement did not start", { error: err.message }));
-		},
-
-		async stopped(this: any) {
-			this.stopping = true;
-			clearInterval(this.placementTimer);
-			await this.resuming;
-			// Give up leases at once so other nodes need not wait for them to run out.
-			for (const [slotId, own] of [...this.owned]) {
-				clearInterval(own.renewTimer);
-				await this.broker.call("sessions.release", { slotId, token: own.token }).catch(() => undefined);
-			}
-			this.owned.clear();
 		}
 	} as ServiceSchema;
 }

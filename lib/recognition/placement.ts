@@ -29,7 +29,7 @@ export function placeActor(key: string, nodeIDs: readonly string[], exclude: Rea
 
 export const sessionKey = (slotId: number) => `session:${slotId}`;
 
-/** Lease state of a session document, as the store keeps it. */
+/** Lease state of a document (a session's, or any supervised actor's), as the store keeps it. */
 export interface Lease {
 	leaseOwner?: string | null;
 	leaseToken?: number;
@@ -39,6 +39,16 @@ export interface Lease {
 	leaseHandTo?: string | null;
 }
 
+/** The one rule of a live lease: an owner, and a time it holds until that has not come yet. */
+export function leaseIsLive(lease: Lease, now: number): boolean {
+	return !!lease.leaseOwner && (lease.leaseUntil ?? 0) > now;
+}
+
+/** The node holding a live lease, or null. */
+export function liveOwner(lease: Lease, now: number): string | null {
+	return leaseIsLive(lease, now) ? lease.leaseOwner! : null;
+}
+
 /**
  * Whether `nodeID` may claim the lease now, and with which fencing token: a free or expired
  * lease, or one handed to this node, gets the next token (a new owner); the owner itself
@@ -46,7 +56,7 @@ export interface Lease {
  */
 export function claimDecision(lease: Lease, nodeID: string, now: number): { ok: true; token: number; renew: boolean } | { ok: false; owner: string; until: number } {
 	const token = lease.leaseToken ?? 0;
-	const held = !!lease.leaseOwner && (lease.leaseUntil ?? 0) > now;
+	const held = leaseIsLive(lease, now);
 	if (held && lease.leaseOwner === nodeID && lease.leaseHandTo !== nodeID) return { ok: true, token, renew: true };
 	if (!held || lease.leaseHandTo === nodeID) return { ok: true, token: token + 1, renew: false };
 	return { ok: false, owner: lease.leaseOwner!, until: lease.leaseUntil ?? 0 };

@@ -1,5 +1,5 @@
 import { expectedWaitMs, ewma, pickNode, STALE_MS, type InferenceLoad } from "../../../lib/cluster/inference-load";
-import { claimDecision, placeActor, rankNodes } from "../../../lib/recognition/placement";
+import { claimDecision, leaseIsLive, liveOwner, placeActor, rankNodes } from "../../../lib/recognition/placement";
 
 describe("rendezvous placement", () => {
 	const nodes = ["actors-1", "actors-2", "actors-3"];
@@ -35,6 +35,15 @@ describe("rendezvous placement", () => {
 
 describe("lease claims", () => {
 	const now = 1_000_000;
+	it("holds a lease live while it has an owner and its time has not come", () => {
+		expect(leaseIsLive({ leaseOwner: "a", leaseUntil: now + 1 }, now)).toBe(true);
+		expect(leaseIsLive({ leaseOwner: "a", leaseUntil: now }, now)).toBe(false);
+		expect(leaseIsLive({ leaseOwner: "a", leaseUntil: null }, now)).toBe(false);
+		expect(leaseIsLive({ leaseOwner: null, leaseUntil: now + 1000 }, now)).toBe(false);
+		expect(leaseIsLive({}, now)).toBe(false);
+		expect(liveOwner({ leaseOwner: "a", leaseUntil: now + 1 }, now)).toBe("a");
+		expect(liveOwner({ leaseOwner: "a", leaseUntil: now - 1 }, now)).toBeNull();
+	});
 	it("gives a free or expired lease to a new owner with the next token", () => {
 		expect(claimDecision({}, "a", now)).toEqual({ ok: true, token: 1, renew: false });
 		expect(claimDecision({ leaseOwner: "b", leaseToken: 4, leaseUntil: now - 1 }, "a", now)).toEqual({ ok: true, token: 5, renew: false });
