@@ -98,6 +98,64 @@ describe.each(backends)("document store: $name", ({ env }) => {
 		expect((await call("cameras.resolve", { cameraId: slotId % 30000 })).rtspUrl).toBe("rtsp://10.0.0.9/s");
 	});
 
+	it("keeps console accounts: one per email, found by email, the first administrator created once", async () => {
+		const users = (node.broker.getLocalService("users") as any).adapter;
+		const admins = await users.find({ query: { roleId: "ROLE-ADMIN" } });
+		expect(admins).toHaveLength(1);
+		const now = new Date();
+		const doc = { _id: `conf-${slotId}`, email: `conf-${slotId}@rollcall.test`, name: "Conf", passwordHash: "x", roleId: "ROLE-VIEWER", status: "active", lastActive: null, createdAt: now, updatedAt: now, version: 1 };
+		await users.insert(doc);
+		await expect(users.insert({ ...doc, _id: `conf-${slotId}-2` })).rejects.toThrow();
+		expect((await call("users.credentials", { email: doc.email.toUpperCase() }))._id).toBe(doc._id);
+		expect(await call("users.state", { id: doc._id })).toEqual(expect.objectContaining({ id: doc._id, email: doc.email, status: "active" }));
+		expect((await call("users.state", { id: doc._id })).passwordHash).toBeUndefined();
+		expect(await users.count({ query: { roleId: "ROLE-VIEWER", status: "active" } })).toBeGreaterThanOrEqual(1);
+	});
+
+	it("keeps logins: unique token hashes, live families, revocation of all but one", async () => {
+		const logins = (node.broker.getLocalService("auth") as any).adapter;
+		const userId = `conf-${slotId}`;
+		const mk = (n: number, familyId: string, extra: object = {}) => ({ _id: `${userId}-t${n}`, tokenHash: `${slotId}-hash-${n}`, familyId, userId, expiresAt: new Date(Date.now() + 3600_000), createdAt: new Date(), rotatedAt: null, revokedAt: null, ...extra });
+		await logins.insert(mk(1, "fam-a"));
+		await logins.insert(mk(2, "fam-b"));
+		await logins.insert(mk(3, "fam-c", { expiresAt: new Date(Date.now() - 1000) }));
+		await expect(logins.insert({ ...mk(4, "fam-a"), tokenHash: `${slotId}-hash-1` })).rejects.toThrow();
+		expect(await call("auth.loginState", { sid: "fam-a", userId })).toEqual(expect.objectContaining({ active: true }));
+		expect(await call("auth.loginState", { sid: "fam-c", userId })).toEqual({ active: false });
+		// A rotation happens once: the second compare-and-set finds nothing.
+		expect(await logins.updateMany({ _id: `${userId}-t1`, rotatedAt: null }, { $set: { rotatedAt: new Date() } })).toBe(1);
+		expect(await logins.updateMany({ _id: `${userId}-t1`, rotatedAt: null }, { $set: { rotatedAt: new Date() } })).toBe(0);
+		expect((await call("auth.revokeUser", { userId, reason: "conformance", keepFamily: "fam-b" })).revoked).toBe(2);
+		expect(await call("auth.loginState", { sid: "fam-b", userId })).toEqual(expect.objectContaining({ active: true }));
+		expect(await logins.count({ query: { userId, revokedAt: null } })).toBe(1);
+	});
+
+	it("keeps named API keys by their prefix, and preferences one per user", async () => {
+		const keys = (node.broker.getLocalService("apikeys") as any).adapter;
+		const prefs = (node.broker.getLocalService("settings") as any).adapter;
+		const prefix = String(slotId).padStart(10, "0").slice(-8);
+		await keys.insert({ _id: `key-${slotId}`, name: "conf", prefix, hash: "ab".repeat(32), roleId: "ROLE-VIEWER", createdAt: new Date(), revokedAt: null });
+		await expect(keys.insert({ _id: `key-${slotId}-2`, name: "conf2", prefix, hash: "cd".repeat(32), roleId: "ROLE-VIEWER", createdAt: new Date(), revokedAt: null })).rejects.toThrow();
+		expect(await call("apikeys.resolve", { prefix })).toEqual(expect.objectContaining({ id: `key-${slotId}`, roleId: "ROLE-VIEWER", permissions: expect.arrayContaining(["cameras:read"]), revoked: false }));
+		await prefs.insert({ userId: `conf-${slotId}`, theme: "light", preferences: { a: 1 } });
+		await expect(prefs.insert({ userId: `conf-${slotId}`, theme: "dark" })).rejects.toThrow();
+	});
+
+	it("filters and pages the audit log, newest first", async () => {
+		const actor = `auditor-${slotId}@rollcall.test`;
+		for (const [i, severity] of ["info", "warning", "critical"].entries()) {
+			await call("audit.record", { action: "conformance.audit", actor, severity, resourceType: "user", resourceId: `r${i}`, message: `m${i}` });
+			await new Promise(r => setTimeout(r, 3)); // newest first is by time; one millisecond holds no order
+		}
+		const all = await call("audit.list", { actor, page: 1, pageSize: 2 });
+		expect(all).toEqual(expect.objectContaining({ total: 3, totalPages: 2, page: 1, pageSize: 2 }));
+		expect(all.rows.map((d: any) => d.message)).toEqual(["m2", "m1"]);
+		const critical = await call("audit.list", { actor, severity: "critical", page: 1, pageSize: 20 });
+		expect(critical.rows.map((d: any) => d.resourceId)).toEqual(["r2"]);
+		const none = await call("audit.list", { actor, from: new Date(Date.now() + 60_000), page: 1, pageSize: 20 });
+		expect(none.total).toBe(0);
+	});
+
 	it("loses nothing across a restart", async () => {
 		const kept = await call("sessions.create", { slotId, roomId: 4, status: "active", students: [{ userId: 201 }], cameras: [{ id: 1 }], config: { similarityThreshold: 0.9 }, counters: { frames: 12 }, leaseToken: 3, startedAt: new Date() });
 		await node.stop();
@@ -106,6 +164,10 @@ describe.each(backends)("document store: $name", ({ env }) => {
 		expect(await call("attendance.count", { query: { slotId } })).toBe(1);
 		expect(await call("audit.count", { query: { slotId } })).toBe(1);
 		expect(await call("cameras.resolve", { cameraId: slotId % 30000 })).not.toBeNull();
+		expect(await call("users.credentials", { email: `conf-${slotId}@rollcall.test` })).toEqual(expect.objectContaining({ _id: `conf-${slotId}` }));
+		expect(await call("auth.loginState", { sid: "fam-b", userId: `conf-${slotId}` })).toEqual(expect.objectContaining({ active: true }));
+		// One administrator still: a restart does not make another.
+		expect(await (node.broker.getLocalService("users") as any).adapter.count({ query: { roleId: "ROLE-ADMIN" } })).toBe(1);
 		expect(await call("sessions.get", { id: kept._id })).toEqual(expect.objectContaining({ slotId, roomId: 4, status: "active", counters: { frames: 12 }, leaseToken: 3, config: { similarityThreshold: 0.9 } }));
 		// The unique index holds after a restart as well.
 		await expect(call("recognitions.insert", { entity: { recognitionId: `${slotId}-1`, kind: "unknown", slotId, cameraId: 1, recognizedAt: new Date() } })).rejects.toThrow();
