@@ -6,11 +6,12 @@
  */
 import path from "node:path";
 import fs from "node:fs";
-import type { ServiceSchema } from "moleculer";
+import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import DbService from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import type { Config } from "../config";
 import { models, type Collection } from "../models";
+import type { DbAdapter, DbVars } from "../services/schema";
 
 /**
  * moleculer-db declares REST paths on its actions; a store's actions are routed only where
@@ -18,23 +19,54 @@ import { models, type Collection } from "../models";
  */
 const NO_REST = Object.fromEntries(["list", "find", "count", "create", "insert", "get", "update", "remove"].map(a => [a, { rest: null }]));
 
-export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSchema> {
+/** moleculer-db's typings declare a class; the module is a service schema, used as a mixin. */
+const DbServiceMixin = DbService as unknown as Partial<ServiceSchema>;
+
+/**
+ * A db mixin's schema: Moleculer's keys, typed for the `this` its handlers get (`TVars`), and
+ * what moleculer-db reads beside them.
+ */
+type DbMixinSchema<TVars> = Partial<ServiceSchema<ServiceSettingSchema, object, TVars>> & {
+	adapter: object;
+	schema?: (typeof models)[Collection]["schema"];
+	modelName?: string;
+};
+
+/** The part of NeDB's datastore used here. */
+interface NeDbStore {
+	ensureIndexAsync(options: { fieldName: string; unique: boolean; sparse: boolean }): Promise<void>;
+	compactDatafile(): void;
+}
+
+/** What the embedded store's handlers use: its NeDB datastore, compacted on a timer. */
+interface NeDbVars {
+	adapter: DbAdapter & { db: NeDbStore };
+	compactionTimer: NodeJS.Timeout;
+}
+
+/**
+ * A mixin joins any service, whose own `this` types are not known here: hence `any` for the
+ * schema's type parameters (its handlers are typed above, by DbMixinSchema).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSchema<any, any, any, any>> {
 	const def = models[collection];
 	if (cfg.mongoUri) {
-		return {
-			mixins: [DbService],
+		const mongo: DbMixinSchema<DbVars> = {
+			mixins: [DbServiceMixin],
 			adapter: new MongooseAdapter(cfg.mongoUri, { serverSelectionTimeoutMS: 5000 }),
 			schema: def.schema,
 			modelName: def.modelName,
 			actions: { ...NO_REST, health: { visibility: "public", handler: healthHandler } }
-		} as Partial<ServiceSchema>;
+		};
+		return mongo;
 	}
 	fs.mkdirSync(cfg.dataDir, { recursive: true });
-	return {
-		mixins: [DbService],
+	const nedb: DbMixinSchema<NeDbVars> = {
+		mixins: [DbServiceMixin],
 		adapter: new NeDbAdapter({ filename: path.join(cfg.dataDir, `${collection}.db`) }),
 		actions: { ...NO_REST, health: { visibility: "public", handler: healthHandler } },
-		async started(this: any) {
+		async started() {
 			// The single-field indexes of the mongoose model, unique ones included: idempotency
 			// (one recognition per recognitionId, one camera per id) is the store's job here too.
 			// NeDB has no compound indexes; (sessionId, userId) of attendance is kept unique by its
@@ -54,10 +86,11 @@ export function DbMixin(collection: Collection, cfg: Config): Partial<ServiceSch
 			// long-running node's file stays the size of its data.
 			this.compactionTimer = setInterval(() => this.adapter.db?.compactDatafile(), 3600_000).unref();
 		},
-		stopped(this: any) {
+		stopped() {
 			clearInterval(this.compactionTimer);
 		}
-	} as Partial<ServiceSchema>;
+	};
+	return nedb;
 }
 
 /**
@@ -79,7 +112,7 @@ class NeDbAdapter extends (DbService.MemoryAdapter as unknown as new (opts: obje
 }
 
 /** Reachability probe used by /health: a real count through the adapter. */
-async function healthHandler(this: any) {
+async function healthHandler(this: Service & DbVars) {
 	await this.adapter.count({});
 	return { ok: true };
 }

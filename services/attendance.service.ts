@@ -2,8 +2,9 @@
 import type { ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { DbMixin } from "../mixins/db.mixin";
+import type { DbVars } from "./schema";
 
-export default function attendanceService(cfg: Config): ServiceSchema {
+export default function attendanceService(cfg: Config): ServiceSchema<{ fields: string[]; maxLimit: number }, object, DbVars> {
 	return {
 		name: "attendance",
 		mixins: [DbMixin("attendance", cfg)],
@@ -11,5 +12,5 @@ export default function attendanceService(cfg: Config): ServiceSchema {
 			fields: ["_id", "slotId", "sessionId", "userId", "rollNumber", "fullName", "recognitionId", "firstSeenAt", "lastSeenAt", "sightings", "bestSimilarity"],
 			maxLimit: 10000
 		}
-	} as ServiceSchema;
+	};
 }

@@ -6,6 +6,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { DbMixin } from "../mixins/db.mixin";
 import { pageParams, pageQuery, type PageParams } from "../lib/api/paging";
+import type { DbServiceVars } from "./schema";
 
 interface RecordParams {
 	action: string;
@@ -39,7 +40,14 @@ function view(d: Record<string, any>) {
 	};
 }
 
-export default function auditService(cfg: Config): ServiceSchema {
+interface Settings {
+	fields: string[];
+	maxLimit: number;
+	family: string;
+	resource: string;
+}
+
+export default function auditService(cfg: Config): ServiceSchema<Settings, object, DbServiceVars> {
 	return {
 		name: "audit",
 		mixins: [DbMixin("audit", cfg)],
@@ -55,7 +63,7 @@ export default function auditService(cfg: Config): ServiceSchema {
 					cameraId: { type: "number", optional: true },
 					details: { type: "object", optional: true }
 				},
-				async handler(this: any, ctx: Context<RecordParams>) {
+				async handler(ctx: Context<RecordParams>) {
 					const doc = { at: new Date(), actor: ctx.params.actor ?? ctx.nodeID ?? undefined, severity: "info", ...ctx.params };
 					const saved = await this.adapter.insert(doc);
 					return this.transformDocuments(ctx, {}, saved);
@@ -78,7 +86,7 @@ export default function auditService(cfg: Config): ServiceSchema {
 					to: { type: "date", convert: true, optional: true },
 					$$strict: true
 				},
-				async handler(this: any, ctx: Context<PageParams & { actor?: string; action?: string; resource?: string; resourceId?: string; severity?: string; from?: Date; to?: Date }>) {
+				async handler(ctx: Context<PageParams & { actor?: string; action?: string; resource?: string; resourceId?: string; severity?: string; from?: Date; to?: Date }>) {
 					const p = ctx.params;
 					const query: Record<string, unknown> = {};
 					if (p.actor) query.actor = p.actor;
@@ -93,5 +101,5 @@ export default function auditService(cfg: Config): ServiceSchema {
 				}
 			}
 		}
-	} as ServiceSchema;
+	};
 }

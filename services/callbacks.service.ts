@@ -11,6 +11,7 @@ import type { Config } from "../config";
 import { ATTEMPTS_PER_DELIVERY, backoffMs, MAX_BATCH, newBatchId, postBatch, REQUEST_TIMEOUT_MS, type CallbackResult } from "../lib/callbacks/delivery";
 import { isoSeconds } from "../lib/time";
 import { redactUrl } from "../lib/url";
+import type { Implements } from "./schema";
 
 interface Pending {
 	recognitionId: string;
@@ -26,7 +27,36 @@ interface Pending {
 	attempts?: number;
 }
 
-export default function callbacksService(cfg: Config): ServiceSchema {
+/** What delivery reads of a session document. */
+interface SessionSummary {
+	roomId?: number | null;
+	config?: { callbackUrl?: string };
+	stoppedAt?: string | Date | null;
+}
+
+interface Settings {
+	pollMs: number;
+	retryBaseMs: number;
+	retryMaxMs: number;
+	giveUpMs: number;
+}
+
+interface Methods {
+	schedule(delayMs: number): void;
+	tick(): Promise<void>;
+	deliverDue(slotId: number | undefined, budgetMs: number, immediate: boolean): Promise<void>;
+	deliverBatch(slot: number, sessionId: string | undefined, batch: Pending[], attempts: number): Promise<void>;
+	fail(batch: Pending[], error: string, giveUp: boolean, slotId: number): Promise<void>;
+}
+
+interface Vars {
+	stopping: boolean;
+	/** A delivery round is under way. */
+	running?: boolean;
+	timer?: NodeJS.Timeout;
+}
+
+export default function callbacksService(cfg: Config): ServiceSchema<Settings, Methods, Vars> {
 	return {
 		name: "callbacks",
 		settings: { pollMs: cfg.callbackPollMs, retryBaseMs: cfg.callbackRetryBaseMs, retryMaxMs: cfg.callbackRetryMaxMs, giveUpMs: cfg.callbackGiveUpMs },
@@ -34,7 +64,7 @@ export default function callbacksService(cfg: Config): ServiceSchema {
 			/** Deliver what is due now (called after a new result, and by the timer). */
 			kick: {
 				visibility: "public",
-				handler(this: any) {
+				handler() {
 					this.schedule(0);
 					return { scheduled: true };
 				}
@@ -43,7 +73,7 @@ export default function callbacksService(cfg: Config): ServiceSchema {
 			flush: {
 				visibility: "public",
 				params: { slotId: "number", timeoutMs: { type: "number", default: 10_000 } },
-				async handler(this: any, ctx: Context<{ slotId: number; timeoutMs: number }>) {
+				async handler(ctx: Context<{ slotId: number; timeoutMs: number }>) {
 					const deadline = Date.now() + ctx.params.timeoutMs;
 					let pending = 0;
 					while (Date.now() < deadline) {
@@ -57,12 +87,12 @@ export default function callbacksService(cfg: Config): ServiceSchema {
 			}
 		},
 		methods: {
-			schedule(this: any, delayMs: number) {
+			schedule(delayMs: number) {
 				if (this.stopping) return;
 				clearTimeout(this.timer);
 				this.timer = setTimeout(() => void this.tick(), delayMs);
 			},
-			async tick(this: any) {
+			async tick() {
 				if (this.running) return this.schedule(50);
 				this.running = true;
 				try {
@@ -82,7 +112,7 @@ export default function callbacksService(cfg: Config): ServiceSchema {
 			 * outlasts a whole delivery (every attempt timing out, with its backoff), so no other
 			 * outbox can claim a batch while it is still being sent.
 			 */
-			async deliverDue(this: any, slotId: number | undefined, budgetMs: number, immediate: boolean) {
+			async deliverDue(slotId: number | undefined, budgetMs: number, immediate: boolean) {
 				const deadline = Date.now() + budgetMs;
 				const attempts = immediate ? 1 : ATTEMPTS_PER_DELIVERY;
 				const leaseMs = attempts * REQUEST_TIMEOUT_MS + cfg.callbackRetryBaseMs * 2 ** attempts + 30_000;
@@ -92,9 +122,9 @@ export default function callbacksService(cfg: Config): ServiceSchema {
 					await this.deliverBatch(batch[0].slotId, batch[0].sessionId, batch, attempts);
 				}
 			},
-			async deliverBatch(this: any, slot: number, sessionId: string | undefined, batch: Pending[], attempts: number) {
+			async deliverBatch(slot: number, sessionId: string | undefined, batch: Pending[], attempts: number) {
 				// The results' own session (its callback URL, its end); results from before sessionId: the slot's newest.
-				const [session] = await this.broker.call("sessions.find", sessionId ? { query: { _id: sessionId }, limit: 1 } : { query: { slotId: slot }, sort: "-startedAt", limit: 1 });
+				const [session] = await this.broker.call<(SessionSummary | undefined)[], object>("sessions.find", sessionId ? { query: { _id: sessionId }, limit: 1 } : { query: { slotId: slot }, sort: "-startedAt", limit: 1 });
 				if (!session?.config?.callbackUrl) {
 					await this.fail(batch, "session has no callback URL", true, slot);
 					return;
@@ -129,7 +159,7 @@ export default function callbacksService(cfg: Config): ServiceSchema {
 					await this.fail(batch, outcome.error ?? "failed", giveUp, slot);
 				}
 			},
-			async fail(this: any, batch: Pending[], error: string, giveUp: boolean, slotId: number) {
+			async fail(batch: Pending[], error: string, giveUp: boolean, slotId: number) {
 				const attempts = Math.max(...batch.map(r => r.attempts ?? 0));
 				const next = new Date(Date.now() + backoffMs(attempts, cfg.callbackRetryBaseMs, cfg.callbackRetryMaxMs));
 				await this.broker.call("recognitions.markAttempt", { ids: batch.map(r => r.recognitionId), nextAttemptAt: next, error, failed: giveUp });
@@ -138,15 +168,15 @@ export default function callbacksService(cfg: Config): ServiceSchema {
 					this.broker.broadcast("live.callback.failed", { slotId, recognitionIds: batch.map(r => r.recognitionId), error });
 				}
 			}
-		},
-		started(this: any) {
+		} satisfies Implements<Methods, Settings, Vars>,
+		started() {
 			this.stopping = false;
 			this.schedule(cfg.callbackPollMs);
 		},
-		async stopped(this: any) {
+		async stopped() {
 			this.stopping = true;
 			clearTimeout(this.timer);
 			while (this.running) await new Promise(r => setTimeout(r, 20));
 		}
-	} as ServiceSchema;
+	};
 }

@@ -10,7 +10,7 @@ import { createVectorStore, EMBEDDING_DIMENSION, VectorStoreError, type Payload,
 const vector = { type: "any" } as const;
 const filter = { type: "object", optional: true } as const;
 
-export default function embeddingsService(cfg: Config): ServiceSchema {
+export default function embeddingsService(cfg: Config): ServiceSchema<{ dimension: number; backend: "qdrant" | "embedded" }, object, object> {
 	let store: VectorStore;
 	const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
 		try {
@@ -81,5 +81,5 @@ export default function embeddingsService(cfg: Config): ServiceSchema {
 		async stopped() {
 			await store?.close();
 		}
-	} as ServiceSchema;
+	};
 }

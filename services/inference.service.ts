@@ -54,7 +54,17 @@ function engineInput(p: Record<string, any>): AnalyzeInput {
 	return input;
 }
 
-export default function inferenceService(cfg: Config): ServiceSchema {
+interface Settings {
+	workers: number;
+	threads: number;
+	queue: number;
+}
+
+interface Vars {
+	loadTimer: NodeJS.Timeout;
+}
+
+export default function inferenceService(cfg: Config): ServiceSchema<Settings, object, Vars> {
 	let engine: VisionEngine | EnginePool;
 	// One request per engine at a time (each uses its own inference threads); the rest wait or bounce.
 	const queue = new BoundedQueue(Math.max(1, cfg.inferenceWorkers), cfg.inferenceQueue);
@@ -138,9 +148,9 @@ export default function inferenceService(cfg: Config): ServiceSchema {
 			}, LOAD_REPORT_MS);
 			this.logger.info("Vision engine ready", { set: manifest.set, embeddingVersion: manifest.embeddingVersion, workers: cfg.inferenceWorkers, threads: cfg.inferenceThreads, queue: cfg.inferenceQueue });
 		},
-		async stopped(this: any) {
+		async stopped() {
 			clearInterval(this.loadTimer);
 			await engine?.close();
 		}
-	} as ServiceSchema;
+	};
 }

@@ -6,12 +6,22 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { isoSeconds } from "../lib/time";
+import type { CameraState } from "./actors/camera.actor";
+import type { Implements } from "./schema";
 
 const ACTIVE = ["starting", "active", "stopping"];
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
-export default function metricsService(_cfg: Config): ServiceSchema {
+interface Settings {
+	family: string;
+}
+
+interface Methods {
+	cameraStates(ctx: Context): Promise<CameraState[]>;
+}
+
+export default function metricsService(_cfg: Config): ServiceSchema<Settings, Methods, object> {
 	return {
 		name: "metrics",
 		settings: { family: "integration" },
@@ -20,7 +30,7 @@ export default function metricsService(_cfg: Config): ServiceSchema {
 				rest: "GET /metrics",
 				permission: "system:read",
 				message: "Metrics retrieved successfully",
-				async handler(this: any, ctx: Context) {
+				async handler(ctx: Context) {
 					const today = new Date();
 					today.setUTCHours(0, 0, 0, 0);
 					const [active, todaysSessions, recognizedCount, recognized, unknown, generate, cameraStates, delivery] = await Promise.all([
@@ -40,7 +50,7 @@ export default function metricsService(_cfg: Config): ServiceSchema {
 					const processingMs = todaysSessions.reduce((s: number, d: any) => s + (d.counters?.processingMsTotal ?? 0), 0);
 					const ok = generate.filter(g => g.details?.ok);
 					const totalCameras = active.reduce((s: number, d: any) => s + (Array.isArray(d.cameras) ? d.cameras.length : 0), 0);
-					const connected = cameraStates.filter((c: any) => c.status === "connected");
+					const connected = cameraStates.filter(c => c.status === "connected");
 					return {
 						service: { uptime: Math.floor(process.uptime()), activeSessions: active.length, totalSessionsToday: sessionsToday },
 						recognition: {
@@ -59,7 +69,7 @@ export default function metricsService(_cfg: Config): ServiceSchema {
 							totalCameras,
 							activeCameras: connected.length,
 							failedCameras: Math.max(0, totalCameras - connected.length),
-							averageFrameRate: round(mean(connected.map((c: any) => c.frameRate ?? 0)), 1)
+							averageFrameRate: round(mean(connected.map(c => c.frameRate ?? 0)), 1)
 						},
 						callbacks: { pending: delivery[0], delivered: delivery[1], failed: delivery[2] },
 						timestamp: isoSeconds()
@@ -69,14 +79,14 @@ export default function metricsService(_cfg: Config): ServiceSchema {
 		},
 		methods: {
 			/** Live state of every camera actor in the cluster. */
-			async cameraStates(this: any, ctx: Context) {
+			async cameraStates(ctx: Context) {
 				const names: string[] = this.broker.registry
 					.getServiceList({ onlyAvailable: true, withActions: false })
 					.filter((s: { name: string; settings?: { actor?: string } }) => s.settings?.actor === "camera")
 					.map((s: { name: string }) => s.name);
-				const states = await Promise.all([...new Set(names)].map(n => ctx.call(`${n}.state`).catch(() => null)));
-				return states.filter(Boolean);
+				const states = await Promise.all([...new Set(names)].map(n => ctx.call<CameraState>(`${n}.state`).catch(() => null)));
+				return states.filter((s): s is CameraState => Boolean(s));
 			}
-		}
-	} as ServiceSchema;
+		} satisfies Implements<Methods, Settings>
+	};
 }

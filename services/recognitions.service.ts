@@ -7,10 +7,18 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { DbMixin } from "../mixins/db.mixin";
+import type { DbAdapter, DbServiceVars } from "./schema";
 
 const FIELDS = ["recognitionId", "slotId", "sessionId", "cameraId", "userId", "rollNumber", "fullName", "kind", "similarity", "cosine", "box", "recognizedAt", "delivery", "attempts", "nextAttemptAt", "deliveredAt", "lastError", "embeddingVersion", "processingMs", "leaseToken"];
 
-export default function recognitionsService(cfg: Config): ServiceSchema {
+interface Settings {
+	fields: string[];
+	maxLimit: number;
+}
+
+type Vars = DbServiceVars & { adapter: DbAdapter & { insertMany(entities: object[]): Promise<object[]> } };
+
+export default function recognitionsService(cfg: Config): ServiceSchema<Settings, object, Vars> {
 	return {
 		name: "recognitions",
 		mixins: [DbMixin("recognitions", cfg)],
@@ -23,7 +31,7 @@ export default function recognitionsService(cfg: Config): ServiceSchema {
 			insertFenced: {
 				visibility: "public",
 				params: { slotId: "number", token: "number", entities: { type: "array", items: "object" } },
-				async handler(this: any, ctx: Context<{ slotId: number; token: number; entities: object[] }>) {
+				async handler(ctx: Context<{ slotId: number; token: number; entities: object[] }>) {
 					await ctx.call("sessions.assertLease", { slotId: ctx.params.slotId, token: ctx.params.token });
 					const saved = await this.adapter.insertMany(ctx.params.entities);
 					return { inserted: saved.length };
@@ -36,7 +44,7 @@ export default function recognitionsService(cfg: Config): ServiceSchema {
 			claimDue: {
 				visibility: "public",
 				params: { owner: "string", limit: { type: "number", default: 500 }, leaseMs: { type: "number", default: 60_000 }, slotId: { type: "number", optional: true } },
-				async handler(this: any, ctx: Context<{ owner: string; limit: number; leaseMs: number; slotId?: number }>) {
+				async handler(ctx: Context<{ owner: string; limit: number; leaseMs: number; slotId?: number }>) {
 					const now = new Date();
 					const until = new Date(now.getTime() + ctx.params.leaseMs);
 					const due: Record<string, unknown> = { delivery: "pending", nextAttemptAt: { $lte: now }, $or: [{ claimUntil: { $exists: false } }, { claimUntil: null }, { claimUntil: { $lt: now } }] };
@@ -56,7 +64,7 @@ export default function recognitionsService(cfg: Config): ServiceSchema {
 			markDelivered: {
 				visibility: "public",
 				params: { ids: { type: "array", items: "string" } },
-				async handler(this: any, ctx: Context<{ ids: string[] }>) {
+				async handler(ctx: Context<{ ids: string[] }>) {
 					return this.adapter.updateMany({ recognitionId: { $in: ctx.params.ids }, delivery: "pending" }, { $set: { delivery: "delivered", deliveredAt: new Date(), claimUntil: null, lastError: null } });
 				}
 			},
@@ -64,7 +72,7 @@ export default function recognitionsService(cfg: Config): ServiceSchema {
 			markAttempt: {
 				visibility: "public",
 				params: { ids: { type: "array", items: "string" }, nextAttemptAt: { type: "date", convert: true }, error: "string", failed: { type: "boolean", default: false } },
-				async handler(this: any, ctx: Context<{ ids: string[]; nextAttemptAt: Date; error: string; failed: boolean }>) {
+				async handler(ctx: Context<{ ids: string[]; nextAttemptAt: Date; error: string; failed: boolean }>) {
 					return this.adapter.updateMany(
 						{ recognitionId: { $in: ctx.params.ids }, delivery: "pending" },
 						{ $set: { nextAttemptAt: ctx.params.nextAttemptAt, lastError: ctx.params.error.slice(0, 500), claimUntil: null, ...(ctx.params.failed ? { delivery: "failed" } : {}) }, $inc: { attempts: 1 } }
@@ -72,5 +80,5 @@ export default function recognitionsService(cfg: Config): ServiceSchema {
 				}
 			}
 		}
-	} as ServiceSchema;
+	};
 }

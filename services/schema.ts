@@ -83,3 +83,18 @@ export interface DbAdapter {
 export interface DbVars {
 	adapter: DbAdapter;
 }
+
+/** moleculer-db's own methods, for services whose actions return documents through its field filter. */
+export interface DbServiceVars extends DbVars {
+	transformDocuments(ctx: import("moleculer").Context | null, params: object, docs: object | object[]): Promise<any>;
+}
+
+/** The `this` of a typed service's handlers: what `ServiceSchema<TSettings, TMethods, TVars>` gives them. */
+export type ServiceThis<TSettings, TMethods, TVars> = import("moleculer").Service<TSettings> & TVars & TMethods;
+
+/**
+ * A `methods` block checked against its interface, its `this` still the service's:
+ * `methods: { ... } satisfies Implements<Methods, Settings, Vars>`. A missing, extra or
+ * mistyped method is a compile error (ServiceSchema alone checks only the calls).
+ */
+export type Implements<TMethods, TSettings, TVars = object> = TMethods & ThisType<ServiceThis<TSettings, TMethods, TVars>>;

@@ -13,6 +13,7 @@ import type { Config } from "../config";
 import { ApiError } from "../lib/errors";
 import { claimDecision, type Lease } from "../lib/recognition/placement";
 import { DbMixin } from "../mixins/db.mixin";
+import type { DbServiceVars } from "./schema";
 
 const ACTIVE = ["starting", "active", "stopping"];
 
@@ -24,7 +25,17 @@ export class LeaseLostError extends ApiError {
 
 type SessionLeaseDoc = Lease & { _id: string; slotId: number; status: string };
 
-export default function sessionsService(cfg: Config): ServiceSchema {
+interface Settings {
+	fields: string[];
+	maxLimit: number;
+}
+
+type Vars = DbServiceVars & {
+	/** The last open, which the next one waits for. */
+	opening: Promise<unknown>;
+};
+
+export default function sessionsService(cfg: Config): ServiceSchema<Settings, object, Vars> {
 	return {
 		name: "sessions",
 		mixins: [DbMixin("sessions", cfg)],
@@ -42,7 +53,7 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 			open: {
 				visibility: "public",
 				params: { doc: "object", maxSessions: { type: "number", integer: true, positive: true } },
-				handler(this: any, ctx: Context<{ doc: Record<string, any>; maxSessions: number }>) {
+				handler(ctx: Context<{ doc: Record<string, any>; maxSessions: number }>) {
 					const run = this.opening.then(async () => {
 						const { doc, maxSessions } = ctx.params;
 						if ((await this.adapter.count({ query: { slotId: doc.slotId, status: { $in: ACTIVE } } })) > 0)
@@ -65,7 +76,7 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 			/** Sessions that are running now (not stopped). */
 			active: {
 				visibility: "public",
-				handler(this: any) {
+				handler() {
 					return this.adapter.find({ query: { status: { $in: ACTIVE } } }).then((docs: object[]) => this.transformDocuments(null, {}, docs));
 				}
 			},
@@ -74,7 +85,7 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 			claim: {
 				visibility: "public",
 				params: { slotId: "number", nodeID: "string", ttlMs: { type: "number", positive: true } },
-				async handler(this: any, ctx: Context<{ slotId: number; nodeID: string; ttlMs: number }>) {
+				async handler(ctx: Context<{ slotId: number; nodeID: string; ttlMs: number }>) {
 					const { slotId, nodeID, ttlMs } = ctx.params;
 					const doc: SessionLeaseDoc | undefined = (await this.adapter.find({ query: { slotId, status: "active" }, limit: 1 }))[0];
 					if (!doc) return null;
@@ -94,7 +105,7 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 			renew: {
 				visibility: "public",
 				params: { slotId: "number", nodeID: "string", token: "number", ttlMs: { type: "number", positive: true } },
-				async handler(this: any, ctx: Context<{ slotId: number; nodeID: string; token: number; ttlMs: number }>) {
+				async handler(ctx: Context<{ slotId: number; nodeID: string; token: number; ttlMs: number }>) {
 					const { slotId, nodeID, token, ttlMs } = ctx.params;
 					const leaseUntil = Date.now() + ttlMs;
 					const changed = await this.adapter.updateMany({ slotId, status: "active", leaseOwner: nodeID, leaseToken: token, leaseHandTo: null }, { $set: { leaseUntil } });
@@ -107,7 +118,7 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 			release: {
 				visibility: "public",
 				params: { slotId: "number", token: "number", handTo: { type: "string", optional: true } },
-				async handler(this: any, ctx: Context<{ slotId: number; token: number; handTo?: string }>) {
+				async handler(ctx: Context<{ slotId: number; token: number; handTo?: string }>) {
 					const { slotId, token, handTo } = ctx.params;
 					const changed = await this.adapter.updateMany({ slotId, status: { $in: ACTIVE }, leaseToken: token }, { $set: { leaseUntil: 0, leaseHandTo: handTo ?? null } });
 					return { released: changed === 1 };
@@ -118,17 +129,17 @@ export default function sessionsService(cfg: Config): ServiceSchema {
 			assertLease: {
 				visibility: "public",
 				params: { slotId: "number", token: "number" },
-				async handler(this: any, ctx: Context<{ slotId: number; token: number }>) {
+				async handler(ctx: Context<{ slotId: number; token: number }>) {
 					const n = await this.adapter.count({ query: { slotId: ctx.params.slotId, status: { $in: ACTIVE }, leaseToken: ctx.params.token } });
 					if (n !== 1) throw new LeaseLostError(ctx.params.slotId, `lease ${ctx.params.token} is no longer current`);
 					return true;
 				}
 			}
 		},
-		created(this: any) {
+		created() {
 			this.opening = Promise.resolve();
 		}
-	} as ServiceSchema;
+	};
 }
 
 /** Match the token read before the update (compare-and-set); documents from before leases have none. */

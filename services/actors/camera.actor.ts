@@ -10,6 +10,8 @@ import type { Config } from "../../config";
 import { liveFrames, type LiveEvent } from "../../lib/video/frame-source";
 import { redactUrl } from "../../lib/url";
 import { framePayload } from "../../lib/cluster/frame-transport";
+import type { AnalyzeResult } from "../../lib/vision/engine";
+import type { Implements } from "../schema";
 import { sessionActorName } from "./session.actor";
 
 /** Errors after which a frame is sent again: the node was busy, went away or did not answer. */
@@ -38,7 +40,22 @@ export interface CameraState {
 	lastError: string | null;
 }
 
-export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, scanInterval: number): ServiceSchema {
+interface Settings {
+	slotId: number;
+	cameraId: number;
+	actor: "camera";
+}
+
+type Frame = { data: Buffer; width: number; height: number };
+
+interface Methods {
+	analyzeWithRetry(frame: Frame): Promise<AnalyzeResult>;
+	setStatus(status: CameraState["status"], extra?: Record<string, unknown>): void;
+	run(): Promise<void>;
+	analyse(frame: Frame, started: number): Promise<void>;
+}
+
+export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, scanInterval: number): ServiceSchema<Settings, Methods, object> {
 	const state: CameraState = { cameraId: camera.id, status: "connecting", frames: 0, skipped: 0, processingMs: 0, lastFrameAt: null, lagMs: 0, frameRate: null, lastError: null };
 	const abort = new AbortController();
 	let loop: Promise<void> | null = null;
@@ -52,7 +69,7 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 		},
 		methods: {
 			/** inference.analyze, tried again (on another node, by the strategy) when one is busy, stopping or gone. */
-			async analyzeWithRetry(this: any, frame: { data: Buffer; width: number; height: number }) {
+			async analyzeWithRetry(frame: Frame) {
 				for (let attempt = 0; ; attempt++) {
 					try {
 						// Raw to an engine in this process, JPEG across the transporter.
@@ -65,11 +82,11 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 					}
 				}
 			},
-			setStatus(this: any, status: CameraState["status"], extra: Record<string, unknown> = {}) {
+			setStatus(status: CameraState["status"], extra: Record<string, unknown> = {}) {
 				state.status = status;
 				this.broker.broadcast("live.camera.status", { slotId, cameraId: camera.id, status, ...extra });
 			},
-			async run(this: any) {
+			async run() {
 				let due = 0;
 				const frames = liveFrames(
 					{ url: camera.rtspUrl },
@@ -107,7 +124,7 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 				}
 				await inFlight;
 			},
-			async analyse(this: any, frame: { data: Buffer; width: number; height: number }, started: number) {
+			async analyse(frame: Frame, started: number) {
 				try {
 					const res = await this.analyzeWithRetry(frame);
 					await this.broker.call(sessionActorName(slotId) + ".faces", { cameraId: camera.id, frameAt: new Date(started), processingMs: Date.now() - started, faces: res.faces });
@@ -118,18 +135,18 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 					this.logger.warn("Frame not processed", { slotId, cameraId: camera.id, error: (err as Error).message, code: (err as { type?: string }).type });
 				}
 			}
-		},
-		started(this: any) {
+		} satisfies Implements<Methods, Settings>,
+		started() {
 			this.logger.info("Camera actor started", { slotId, cameraId: camera.id, url: redactUrl(camera.rtspUrl), scanInterval });
 			loop = this.run().catch((err: Error) => {
 				state.lastError = err.message;
 				this.logger.error("Camera actor stopped on an error", { slotId, cameraId: camera.id, error: err.message });
 			});
 		},
-		async stopped(this: any) {
+		async stopped() {
 			abort.abort();
 			await loop;
 			state.status = "stopped";
 		}
-	} as ServiceSchema;
+	};
 }

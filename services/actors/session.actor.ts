@@ -12,6 +12,7 @@ import type { Config } from "../../config";
 import { AttendanceRule, StudentGallery, type MatchResult } from "../../lib/recognition/matcher";
 import type { Lease } from "../../lib/recognition/placement";
 import { isoSeconds } from "../../lib/time";
+import type { Implements } from "../schema";
 
 export const sessionActorName = (slotId: number) => `session-${slotId}`;
 
@@ -54,10 +55,42 @@ export interface FacesParams {
 	faces: FaceIn[];
 }
 
+/** What one frame's faces came to. */
+export interface FacesOutcome {
+	faces: number;
+	recognized: number;
+	reported: number[];
+}
+
+/** What the actor reads back of a student's attendance document. */
+interface AttendanceSeen {
+	_id: string;
+	sightings?: number;
+	bestSimilarity?: number;
+	recognitionId?: string;
+}
+
+interface Settings {
+	slotId: number;
+	actor: "session";
+	token: number;
+}
+
+interface Methods {
+	handleFaces(p: FacesParams): Promise<FacesOutcome>;
+	decide(p: FacesParams): Promise<FacesOutcome>;
+	recordAttendance(userId: number, x: { m: MatchResult }, at: Date, report?: Record<string, any>): Promise<void>;
+	saveCounters(): Promise<void>;
+}
+
+interface Vars {
+	saveTimer: NodeJS.Timeout;
+}
+
 const ZERO: Counters = { frames: 0, faces: 0, recognized: 0, unknown: 0, reported: 0, processingMsTotal: 0, similaritySum: 0, versionMismatch: 0 };
 
 /** `token` is the session's lease: every write of this actor is fenced with it. */
-export function sessionActor(cfg: Config, session: SessionDoc, token: number): ServiceSchema {
+export function sessionActor(cfg: Config, session: SessionDoc, token: number): ServiceSchema<Settings, Methods, Vars> {
 	const slotId = session.slotId;
 	// What this actor decides belongs to this session: a slot started again is a new session,
 	// whose students are reported again.
@@ -78,7 +111,7 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 			/** Faces of one sampled frame from one camera: match, decide, persist, announce. */
 			faces: {
 				visibility: "public",
-				handler(this: any, ctx: Context<FacesParams>) {
+				handler(ctx: Context<FacesParams>) {
 					// One frame at a time per session, so two cameras never race the attendance rule.
 					const run = queue.then(() => this.handleFaces(ctx.params));
 					queue = run.catch(() => undefined);
@@ -93,7 +126,7 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 			}
 		},
 		methods: {
-			async handleFaces(this: any, p: FacesParams) {
+			async handleFaces(p: FacesParams) {
 				// Undone if this frame's results cannot be persisted: nothing counts as reported unless stored.
 				const before = { rule: rule.snapshot(), counters: { ...counters } };
 				try {
@@ -105,7 +138,7 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 					throw err;
 				}
 			},
-			async decide(this: any, p: FacesParams) {
+			async decide(p: FacesParams) {
 				const at = new Date(p.frameAt);
 				counters.frames++;
 				counters.processingMsTotal += p.processingMs;
@@ -158,9 +191,9 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 					if (d.kind === "unknown") this.broker.broadcast("live.face.unknown", { slotId, cameraId: p.cameraId, box: d.box, recognizedAt: isoSeconds(at) });
 				return { faces: faces.length, recognized: bestPerStudent.size, reported: reports.map(r => r.userId) };
 			},
-			async recordAttendance(this: any, userId: number, x: { m: MatchResult }, at: Date, report?: Record<string, any>) {
+			async recordAttendance(userId: number, x: { m: MatchResult }, at: Date, report?: Record<string, any>) {
 				const st = students.get(userId)!;
-				const [existing] = await this.broker.call("attendance.find", { query: { sessionId, userId }, limit: 1 });
+				const [existing] = await this.broker.call<(AttendanceSeen | undefined)[], object>("attendance.find", { query: { sessionId, userId }, limit: 1 });
 				const sim = x.m.best!.similarity;
 				if (!existing) {
 					await this.broker.call("attendance.create", { slotId, sessionId, userId, rollNumber: st.rollNumber, fullName: st.fullName, recognitionId: report?.recognitionId, firstSeenAt: at, lastSeenAt: at, sightings: 1, bestSimilarity: sim });
@@ -175,13 +208,13 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 					if (!report && existing.recognitionId) this.broker.broadcast("live.attendance.updated", { slotId, userId, sightings: (existing.sightings ?? 0) + 1, lastSeenAt: isoSeconds(at) });
 				}
 			},
-			async saveCounters(this: any) {
+			async saveCounters() {
 				if (!dirty) return;
 				dirty = false;
 				await this.broker.call("sessions.update", { id: session._id, counters: { ...counters } });
 			}
-		},
-		async started(this: any) {
+		} satisfies Implements<Methods, Settings, Vars>,
+		async started() {
 			const points: { id: string; vector: number[]; payload: { userId: number } }[] = await this.broker.call("embeddings.fetch", { filter: { slotId } });
 			gallery = new StudentGallery(points.filter(p => students.has(p.payload.userId)).map(p => ({ userId: p.payload.userId, embedding: p.vector })));
 			// Resume: who was already reported (from the reports themselves, which are written
@@ -196,10 +229,10 @@ export function sessionActor(cfg: Config, session: SessionDoc, token: number): S
 			this.saveTimer = setInterval(() => void this.saveCounters().catch(() => undefined), 5000);
 			this.logger.info("Session actor started", { slotId, students: gallery.size, reported: reports.length });
 		},
-		async stopped(this: any) {
+		async stopped() {
 			clearInterval(this.saveTimer);
 			await queue;
 			await this.saveCounters().catch(() => undefined);
 		}
-	} as ServiceSchema;
+	};
 }
