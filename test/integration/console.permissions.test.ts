@@ -198,6 +198,6 @@ describe("console: permissions, OpenAPI, developer console, audit", () => {
 		expect((await call(node, `/api-keys/${made.body.data.id}`, { method: "DELETE", token: admin })).status).toBe(204);
 		const after = await withKey("/metrics");
 		expect(after.status).toBe(401);
-		expect((await after.json()).code).toBe("INVALID_API_KEY");
+		expect(((await after.json()) as { code: string }).code).toBe("INVALID_API_KEY");
 	});
 });
