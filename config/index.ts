@@ -104,6 +104,17 @@ export interface Config {
 	rateLimitPerMinute: number;
 	/** Largest JSON body of a console request, bytes. */
 	consoleBodyBytes: number;
+	/** Largest file the blob store keeps, bytes (one transporter message). */
+	blobMaxBytes: number;
+	/** Key sealing secrets at rest (camera credentials, Odoo and provider keys): 32 bytes. */
+	secretsKey: Buffer;
+	secretsKeySource: "env" | "file" | "generated";
+	/** A monitored camera offline this long raises an alert, seconds. */
+	cameraOfflineAlertS: number;
+	/** Default seconds between samples of a monitored camera. */
+	monitorSampleInterval: number;
+	/** How often a monitor actor persists a camera's live state, ms (status changes at once). */
+	monitorReportMs: number;
 }
 
 export class ConfigError extends Error {
@@ -242,6 +253,31 @@ function apiKey(env: Env, dataDir: string, allowGenerate: boolean): { key: strin
 	return { key, source: "generated" };
 }
 
+const SECRETS_KEY_FILE = "secrets-key";
+
+/** SECRETS_KEY (32 bytes as 64 hex digits or base64), else one generated once into DATA_DIR. */
+function secretsKey(env: Env, dataDir: string, allowGenerate: boolean): { key: Buffer; source: Config["secretsKeySource"] } {
+	const parse = (raw: string) => (/^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, "hex") : Buffer.from(raw, "base64"));
+	const fromEnv = str(env, "SECRETS_KEY");
+	if (fromEnv !== undefined) {
+		const key = parse(fromEnv);
+		if (key.length !== 32) throw new ConfigError("SECRETS_KEY", "must be 32 bytes, as 64 hex digits or base64");
+		return { key, source: "env" };
+	}
+	const file = path.join(dataDir, SECRETS_KEY_FILE);
+	if (fs.existsSync(file)) {
+		const key = parse(fs.readFileSync(file, "utf8").trim());
+		if (key.length === 32) return { key, source: "file" };
+	}
+	const key = crypto.randomBytes(32);
+	if (allowGenerate || fs.existsSync(dataDir)) {
+		// The stores live in DATA_DIR: sealed values must open again after a restart.
+		fs.mkdirSync(dataDir, { recursive: true });
+		fs.writeFileSync(file, key.toString("hex") + "\n", { mode: 0o600 });
+	}
+	return { key, source: "generated" };
+}
+
 const JWT_SECRET_FILE = "jwt-secret";
 
 /** Like the API key: JWT_SECRET, else one generated once into DATA_DIR (one-process start). */
@@ -297,6 +333,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 			: int(env, "METRICS_PORT", 3030, 1, 65535);
 	const key = apiKey(env, dataDir, opts.generateApiKey ?? false);
 	const jwt = jwtSecret(env, dataDir, opts.generateApiKey ?? false);
+	const secrets = secretsKey(env, dataDir, opts.generateApiKey ?? false);
 	const transporter = url(env, "TRANSPORTER", ["nats", "tcp", "redis", "amqp", "mqtt"]);
 
 	return {
@@ -356,7 +393,14 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		adminEmail: email(env, "ADMIN_EMAIL", "admin@rollcall.local"),
 		adminPassword: adminPassword(env),
 		rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 120, 0, 10_000_000),
-		consoleBodyBytes: size(env, "CONSOLE_MAX_BODY_SIZE", 1024 * 1024)
+		consoleBodyBytes: size(env, "CONSOLE_MAX_BODY_SIZE", 1024 * 1024),
+		// NATS carries at most 1 MB per message; a blob and its envelope fit in one.
+		blobMaxBytes: size(env, "BLOB_MAX_SIZE", 900 * 1024),
+		secretsKey: secrets.key,
+		secretsKeySource: secrets.source,
+		cameraOfflineAlertS: int(env, "CAMERA_OFFLINE_ALERT_S", 300, 1, 7 * 24 * 3600),
+		monitorSampleInterval: num(env, "MONITOR_SAMPLE_INTERVAL", 1, 0.2, 3600),
+		monitorReportMs: int(env, "MONITOR_REPORT_MS", 5000, 200, 600_000)
 	};
 }
 
