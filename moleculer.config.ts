@@ -5,6 +5,7 @@
 import type { BrokerOptions } from "moleculer";
 import type { Config } from "./config";
 import { jsonFormatter, prettyFormatter } from "./lib/log/json-formatter";
+import { ParamsValidator } from "./lib/validation/validator";
 // Registers the InferenceLoad strategy that inference actions name (every node may call them).
 import "./lib/cluster/inference-strategy";
 
@@ -23,6 +24,8 @@ export function brokerOptions(cfg: Config): BrokerOptions {
 		heartbeatTimeout: 6,
 		registry: { strategy: "RoundRobin", preferLocal: true },
 		contextParamsCloning: false,
+		// fastest-validator params; a coded rule's failure is the API's own error (lib/validation).
+		validator: new ParamsValidator(),
 		logger: {
 			type: "Console",
 			options: {

@@ -6,26 +6,19 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { DbMixin } from "../mixins/db.mixin";
-import { badRequest, notFound } from "../lib/errors";
-import { parseUrl, redactUrl } from "../lib/url";
-
-export const CAMERA_URL_SCHEMES = ["rtsp", "rtsps", "http", "https"] as const;
+import { notFound } from "../lib/errors";
+import { redactUrl } from "../lib/url";
+import { coded } from "../lib/validation/coded";
+import { cameraId, cameraName, cameraUrl, requiredUnless, roomId } from "../lib/validation/rules";
 
 interface CameraInput {
-	id?: number | string;
-	cameraId?: number;
 	name?: string;
 	rtspUrl?: string;
 	roomId?: number;
 }
 
-function checkCamera(p: CameraInput, partial: boolean) {
-	if (!partial && p.cameraId === undefined) throw badRequest("CAMERA_ID_REQUIRED", "Camera ID is required");
-	if (p.cameraId !== undefined && (!Number.isInteger(p.cameraId) || p.cameraId < 0)) throw badRequest("INVALID_CAMERA_ID", "Camera ID must be a non-negative integer");
-	if (!partial && !p.rtspUrl) throw badRequest("RTSP_URL_REQUIRED", "RTSP URL is required");
-	if (p.rtspUrl !== undefined && !parseUrl(p.rtspUrl, CAMERA_URL_SCHEMES))
-		throw badRequest("INVALID_CAMERA_URL", `Camera URL must be an rtsp, rtsps, http or https URL: ${redactUrl(String(p.rtspUrl))}`);
-}
+/** A camera id in the path or the query. */
+const idParam = { ...cameraId, convert: true };
 
 export default function camerasService(cfg: Config): ServiceSchema {
 	return {
@@ -50,7 +43,7 @@ export default function camerasService(cfg: Config): ServiceSchema {
 				rest: "GET /cameras/:id",
 				permission: "cameras:read",
 				message: "Camera retrieved successfully",
-				params: { id: { type: "number", convert: true, integer: true } },
+				params: { id: idParam },
 				async handler(this: any, ctx: Context<{ id: number }>) {
 					const doc = await this.adapter.findOne({ cameraId: ctx.params.id });
 					if (!doc) throw notFound("CAMERA_NOT_FOUND", `Camera not found: ${ctx.params.id}`);
@@ -66,16 +59,15 @@ export default function camerasService(cfg: Config): ServiceSchema {
 				permission: "cameras:write",
 				message: "Camera saved successfully",
 				params: {
-					cameraId: { type: "number", convert: true, optional: true },
-					id: { type: "number", convert: true, optional: true },
-					name: { type: "string", optional: true, max: 200 },
-					rtspUrl: { type: "string", optional: true },
-					roomId: { type: "number", optional: true, convert: true }
+					cameraId: { ...idParam, optional: true },
+					id: { ...idParam, optional: true, custom: requiredUnless("cameraId"), messages: { ...(cameraId.messages as Record<string, string>), requiredUnless: coded("CAMERA_ID_REQUIRED", "Camera ID is required") } },
+					name: { ...cameraName, optional: true },
+					rtspUrl: cameraUrl,
+					roomId: { ...roomId, convert: true, optional: true }
 				},
-				async handler(this: any, ctx: Context<CameraInput>) {
-					if (ctx.params.cameraId === undefined && ctx.params.id !== undefined) ctx.params.cameraId = Number(ctx.params.id);
-					checkCamera(ctx.params, false);
-					const doc = { cameraId: ctx.params.cameraId, name: ctx.params.name ?? `Camera ${ctx.params.cameraId}`, rtspUrl: ctx.params.rtspUrl, roomId: ctx.params.roomId, updatedAt: new Date() };
+				async handler(this: any, ctx: Context<CameraInput & { cameraId?: number; id?: number; rtspUrl: string }>) {
+					const id = (ctx.params.cameraId ?? ctx.params.id) as number;
+					const doc = { cameraId: id, name: ctx.params.name ?? `Camera ${id}`, rtspUrl: ctx.params.rtspUrl, roomId: ctx.params.roomId, updatedAt: new Date() };
 					const existing = await this.adapter.findOne({ cameraId: doc.cameraId });
 					const saved = existing ? await this.adapter.updateById(existing._id, { $set: doc }) : await this.adapter.insert(doc);
 					return this.transformDocuments(ctx, {}, saved);
@@ -85,10 +77,10 @@ export default function camerasService(cfg: Config): ServiceSchema {
 				rest: "PUT /cameras/:id",
 				permission: "cameras:write",
 				message: "Camera updated successfully",
-				params: { id: { type: "number", convert: true, integer: true }, name: { type: "string", optional: true, max: 200 }, rtspUrl: { type: "string", optional: true }, roomId: { type: "number", optional: true, convert: true } },
+				params: { id: idParam, name: { ...cameraName, optional: true }, rtspUrl: { ...cameraUrl, optional: true }, roomId: { ...roomId, convert: true, optional: true } },
 				async handler(this: any, ctx: Context<CameraInput & { id: number }>) {
-					const { id, ...changes } = ctx.params;
-					checkCamera(changes, true);
+					const { id, ...given } = ctx.params;
+					const changes = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
 					const existing = await this.adapter.findOne({ cameraId: id });
 					if (!existing) throw notFound("CAMERA_NOT_FOUND", `Camera not found: ${id}`);
 					const saved = await this.adapter.updateById(existing._id, { $set: { ...changes, updatedAt: new Date() } });
@@ -99,7 +91,7 @@ export default function camerasService(cfg: Config): ServiceSchema {
 				rest: "DELETE /cameras/:id",
 				permission: "cameras:write",
 				message: "Camera deleted successfully",
-				params: { id: { type: "number", convert: true, integer: true } },
+				params: { id: idParam },
 				async handler(this: any, ctx: Context<{ id: number }>) {
 					const existing = await this.adapter.findOne({ cameraId: ctx.params.id });
 					if (!existing) throw notFound("CAMERA_NOT_FOUND", `Camera not found: ${ctx.params.id}`);
@@ -110,7 +102,7 @@ export default function camerasService(cfg: Config): ServiceSchema {
 			/** Lookup with the real URL, for services that connect to the camera. */
 			resolve: {
 				visibility: "public",
-				params: { cameraId: { type: "number", convert: true } },
+				params: { cameraId: idParam },
 				async handler(this: any, ctx: Context<{ cameraId: number }, { internal?: boolean }>) {
 					ctx.meta.internal = true;
 					const doc = await this.adapter.findOne({ cameraId: ctx.params.cameraId });

@@ -23,6 +23,7 @@ import { redactUrl } from "../lib/url";
 import { framePayload } from "../lib/cluster/frame-transport";
 import { VideoSourceError } from "../lib/video/errors";
 import { openFrames, type VideoFrame } from "../lib/video/frame-source";
+import { submissionId, videoUrl } from "../lib/validation/rules";
 
 /** Sampling periods of the spec: generate every 0.5 s, validate every 1 s. */
 export const GENERATE_EVERY_SECONDS = 0.5;
@@ -50,18 +51,14 @@ export default function enrollmentService(cfg: Config): ServiceSchema {
 				rest: "POST /embeddings/generate",
 				permission: "embeddings:write",
 				message: "Face embedding generated successfully",
-				params: { videoUrl: { type: "any", optional: true }, submissionId: { type: "any", optional: true } },
-				async handler(this: any, ctx: Context<{ videoUrl?: unknown; submissionId?: unknown }>) {
+				params: { videoUrl, submissionId },
+				async handler(this: any, ctx: Context<{ videoUrl: string; submissionId: number }>) {
 					const { videoUrl, submissionId } = ctx.params;
-					if (typeof videoUrl !== "string" || videoUrl.trim() === "") throw badRequest("VIDEO_URL_REQUIRED", "Video URL is required");
-					if (submissionId === undefined || submissionId === null || submissionId === "") throw badRequest("SUBMISSION_ID_REQUIRED", "Submission ID is required");
-					if (typeof submissionId !== "number" || !Number.isSafeInteger(submissionId)) throw badRequest("INVALID_SUBMISSION_ID", "Submission ID must be an integer");
-
 					const started = performance.now();
-					const shown = redactUrl(videoUrl.trim());
+					const shown = redactUrl(videoUrl);
 					const log = { submissionId, videoUrl: shown };
 					try {
-						const location = this.locate(videoUrl.trim());
+						const location = this.locate(videoUrl);
 						const scan: ScanResult = await this.scan(ctx, location, GENERATE_EVERY_SECONDS, true);
 						if (scan.faces.length === 0) throw badRequest("NO_FACE_DETECTED", "No face detected in video. Please record video with clear face visibility.");
 						const version = scan.faces[0].face.embeddingVersion;

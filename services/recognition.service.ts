@@ -16,8 +16,9 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { InferenceClientMixin } from "../mixins/inference-client.mixin";
-import { badRequest, notFound, serverError } from "../lib/errors";
-import { parseSessionRequest, SessionRequestError, type SessionCamera, type SessionRequest } from "../lib/recognition/session-request";
+import { notFound, serverError } from "../lib/errors";
+import { processSessionParams, sessionRequest, stopSessionParams, type SessionCamera, type SessionParams } from "../lib/recognition/session-request";
+import { slotId } from "../lib/validation/rules";
 import { isoSeconds } from "../lib/time";
 import { redactUrl } from "../lib/url";
 import { grabFrames } from "../lib/video/frame-source";
@@ -44,7 +45,7 @@ function sessionSupervisor(cfg: Config) {
 		kind: "session",
 		plural: "sessions",
 		key: "slotId",
-		keyRule: { type: "number" },
+		keyRule: slotId,
 		keyOf: doc => doc.slotId,
 		placementKey: sessionKey,
 		leaseMs: cfg.actorLeaseMs,
@@ -101,18 +102,15 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 	return {
 		name: "recognition",
 		mixins: [InferenceClientMixin, sessionSupervisor(cfg)],
-		settings: { leaseMs: cfg.actorLeaseMs, placementIntervalMs: cfg.placementIntervalMs },
+		settings: { family: "integration", leaseMs: cfg.actorLeaseMs, placementIntervalMs: cfg.placementIntervalMs },
 		actions: {
 			processSession: {
+				rest: "POST /recognition/process-session",
+				permission: "sessions:write",
 				message: "Face recognition session started successfully",
-				async handler(this: any, ctx: Context<unknown>) {
-					let req: SessionRequest;
-					try {
-						req = parseSessionRequest(ctx.params, defaults);
-					} catch (err) {
-						if (err instanceof SessionRequestError) throw badRequest(err.code, err.message);
-						throw err;
-					}
+				params: processSessionParams(embeddingVersion),
+				async handler(this: any, ctx: Context<SessionParams>) {
+					const req = sessionRequest(ctx.params, defaults);
 					const { slotId } = req;
 					// The slot is taken (409 if it runs, 429 past MAX_SESSIONS) before the cameras are
 					// tested (seconds), so a second start of it meanwhile is refused; actors adopt the
@@ -191,11 +189,12 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 			},
 
 			stopSession: {
+				rest: "POST /recognition/stop-session",
+				permission: "sessions:write",
 				message: "Face recognition session stopped successfully",
-				async handler(this: any, ctx: Context<{ slotId?: unknown }>) {
-					const slotId = (ctx.params ?? {}).slotId;
-					if (slotId === undefined || slotId === null || slotId === "") throw badRequest("SLOT_ID_REQUIRED", "Slot ID is required");
-					if (typeof slotId !== "number" || !Number.isInteger(slotId)) throw badRequest("INVALID_SLOT_ID", "Slot ID must be an integer");
+				params: stopSessionParams,
+				async handler(this: any, ctx: Context<{ slotId: number }>) {
+					const { slotId } = ctx.params;
 					const [doc]: SessionDoc[] = await ctx.call("sessions.find", { query: { slotId, status: { $in: ACTIVE } }, limit: 1 });
 					if (!doc) throw notFound("SESSION_NOT_FOUND", `No active face recognition session found for slot ${slotId}`);
 					// No node adopts a session that is stopping; its owner stops the actors (here, or
@@ -219,6 +218,8 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 
 			/** Sessions that are running now, across the cluster, with the node that runs each. */
 			sessions: {
+				rest: "GET /recognition/sessions",
+				permission: "sessions:read",
 				message: "Active sessions retrieved successfully",
 				async handler(this: any, ctx: Context) {
 					const docs = await ctx.call<SessionDoc[]>("sessions.active");

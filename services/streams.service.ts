@@ -8,7 +8,7 @@ import path from "node:path";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { lookupCameraAt, type CameraRecord } from "../lib/camera-lookup";
-import { badRequest, notFound, serverError } from "../lib/errors";
+import { notFound, serverError } from "../lib/errors";
 import { isoSeconds } from "../lib/time";
 import { redactUrl } from "../lib/url";
 import { VideoSourceError } from "../lib/video/errors";
@@ -16,8 +16,10 @@ import { grabFrames, type FrameSourceOptions } from "../lib/video/frame-source";
 import { encodeJpegWithin } from "../lib/cluster/frame-transport";
 import { nodesOf } from "../lib/cluster/operator";
 import { expiredPreviews, isPreviewName, nodeTag, previewName, previewNodeTag } from "../lib/video/previews";
-import { resolveUrl } from "../lib/video/source";
 import { streamStability } from "../lib/video/stability";
+import { coded, fails } from "../lib/validation/coded";
+import { cameraId, cameraUrl, mustBe, requiredUnless } from "../lib/validation/rules";
+import { checker } from "../lib/validation/validator";
 
 /** test-connection captures this many frames (spec). */
 const TEST_FRAMES = 10;
@@ -27,16 +29,8 @@ const PREVIEW_MAX_BYTES = 640 * 1024;
 
 type Meta = { $message?: string; $responseType?: string; $responseHeaders?: Record<string, string>; $previewForwarded?: boolean };
 
-/** A camera URL from a caller: required, and rtsp/rtsps/http/https only. */
-function checkedUrl(raw: unknown, requiredCode: string, requiredMessage: string): string {
-	if (typeof raw !== "string" || raw.trim() === "") throw badRequest(requiredCode, requiredMessage);
-	try {
-		return resolveUrl(raw.trim()).input;
-	} catch (err) {
-		if (err instanceof VideoSourceError) throw badRequest("INVALID_CAMERA_URL", `Camera URL must be an rtsp, rtsps, http or https URL: ${redactUrl(raw).slice(0, 200)}`);
-		throw err;
-	}
-}
+/** A camera's URL as the registry or the Java backend has it, held to the rule of a caller's. */
+const checkRecordedUrl = checker({ rtspUrl: cameraUrl });
 
 export default function streamsService(cfg: Config): ServiceSchema {
 	const sourceOptions: FrameSourceOptions = {
@@ -53,9 +47,9 @@ export default function streamsService(cfg: Config): ServiceSchema {
 				rest: "GET /cameras/test-connection",
 				permission: "cameras:read",
 				message: "Camera connection successful",
-				params: { rtspUrl: { type: "string", optional: true } },
-				async handler(this: any, ctx: Context<{ rtspUrl?: string }, Meta>) {
-					const url = checkedUrl(ctx.params.rtspUrl, "RTSP_URL_REQUIRED", "RTSP URL is required");
+				params: { rtspUrl: cameraUrl },
+				async handler(this: any, ctx: Context<{ rtspUrl: string }, Meta>) {
+					const url = ctx.params.rtspUrl;
 					const shown = redactUrl(url);
 					try {
 						// Tiny output frames: only timing and the source size matter here.
@@ -85,27 +79,28 @@ export default function streamsService(cfg: Config): ServiceSchema {
 				permission: "cameras:read",
 				message: "Frame captured successfully",
 				params: {
-					cameraId: { type: "any", optional: true },
-					rtspUrl: { type: "string", optional: true },
-					format: { type: "string", optional: true }
+					// The spec's check first: one of the two (a blank query value is none).
+					$$order: ["CAMERA_ID_OR_RTSP_URL_REQUIRED"],
+					cameraId: { ...cameraId, convert: true, optional: true },
+					format: { type: "enum", values: ["base64", "file"], optional: true, messages: fails("INVALID_FORMAT", "Format must be base64 or file") },
+					rtspUrl: {
+						...cameraUrl,
+						optional: true,
+						custom: [cameraUrl.custom, requiredUnless("cameraId")],
+						messages: { ...(cameraUrl.messages as Record<string, string>), requiredUnless: coded("CAMERA_ID_OR_RTSP_URL_REQUIRED", "Either cameraId or rtspUrl is required") }
+					}
 				},
-				async handler(this: any, ctx: Context<{ cameraId?: unknown; rtspUrl?: string; format?: string }, Meta>) {
-					// A blank query value (`?cameraId=`) is no value at all.
-					const rawId = typeof ctx.params.cameraId === "string" ? ctx.params.cameraId.trim() : ctx.params.cameraId;
-					const hasId = rawId !== undefined && rawId !== null && rawId !== "";
+				async handler(this: any, ctx: Context<{ cameraId?: number; rtspUrl?: string; format?: "base64" | "file" }, Meta>) {
+					const { cameraId } = ctx.params;
 					const format = ctx.params.format ?? "base64";
-					if (!hasId && !ctx.params.rtspUrl?.trim()) throw badRequest("CAMERA_ID_OR_RTSP_URL_REQUIRED", "Either cameraId or rtspUrl is required");
-					const cameraId = hasId ? Number(rawId) : undefined;
-					// The spec's cameraId is a short: a positive 16-bit integer.
-					if (cameraId !== undefined && (!Number.isInteger(cameraId) || cameraId < 1 || cameraId > 32767 || (typeof rawId === "string" && !/^\d+$/.test(rawId))))
-						throw badRequest("INVALID_CAMERA_ID", "Camera ID must be an integer between 1 and 32767");
-					if (format !== "base64" && format !== "file") throw badRequest("INVALID_FORMAT", "Format must be base64 or file");
 					let url: string;
 					if (cameraId !== undefined) {
 						const camera: CameraRecord | null = await this.findCamera(ctx, cameraId);
-						if (!camera) throw notFound("CAMERA_NOT_FOUND", `Camera not found: ${cameraId}`);
-						url = checkedUrl(camera.rtspUrl, "CAMERA_NOT_FOUND", `Camera not found: ${cameraId}`);
-					} else url = checkedUrl(ctx.params.rtspUrl, "CAMERA_ID_OR_RTSP_URL_REQUIRED", "Either cameraId or rtspUrl is required");
+						if (typeof camera?.rtspUrl !== "string" || camera.rtspUrl.trim() === "") throw notFound("CAMERA_NOT_FOUND", `Camera not found: ${cameraId}`);
+						const recorded = { rtspUrl: camera.rtspUrl };
+						checkRecordedUrl(recorded);
+						url = recorded.rtspUrl;
+					} else url = ctx.params.rtspUrl!;
 					const shown = redactUrl(url);
 
 					let jpeg: Buffer;
@@ -137,10 +132,9 @@ export default function streamsService(cfg: Config): ServiceSchema {
 			file: {
 				rest: "GET /files/:name",
 				permission: "cameras:read",
-				params: { name: { type: "string" } },
+				params: { name: { type: "string", custom: mustBe(isPreviewName), messages: fails("INVALID_FILE_NAME", "Invalid file name") } },
 				async handler(this: any, ctx: Context<{ name: string }, Meta>) {
 					const { name } = ctx.params;
-					if (!isPreviewName(name)) throw badRequest("INVALID_FILE_NAME", "Invalid file name");
 					let data: Buffer;
 					const tag = previewNodeTag(name);
 					if (tag !== nodeTag(this.broker.nodeID) && !ctx.meta.$previewForwarded) {

@@ -1,15 +1,18 @@
 /**
- * Validation of a process-session request, in the FUACS spec's order of checks and with its
- * codes: SLOT_ID_REQUIRED, STUDENTS_REQUIRED, CAMERAS_REQUIRED, STUDENTS_EMPTY, CAMERAS_EMPTY,
- * INVALID_EMBEDDING_DIMENSION, INVALID_SIMILARITY_THRESHOLD. Beyond the spec, each with its
- * own code and after the spec's checks: malformed ids and fields, an embedding version that
- * is not this embedder's (naming the userIds), a malformed camera URL, a callback URL that is
- * not http(s), duplicates.
+ * process-session (FUACS section 1) and stop-session (section 2): their params schemas and
+ * the session request they make with the configured defaults.
+ *
+ * The spec's checks answer first, in its order: SLOT_ID_REQUIRED, STUDENTS_REQUIRED,
+ * CAMERAS_REQUIRED, STUDENTS_EMPTY, CAMERAS_EMPTY, INVALID_EMBEDDING_DIMENSION,
+ * INVALID_SIMILARITY_THRESHOLD. Every other failure has its own code and comes after them, in
+ * the order of the fields: a malformed slot or room id, student or camera; a student listed
+ * twice; embeddings of another embedder version (naming the userIds); a camera listed twice, a
+ * malformed camera URL; the scan interval; a callback URL that is not http(s), or none at all
+ * (CALLBACK_URL_REQUIRED, when JAVA_BACKEND_URL gives no default either).
  */
-import { parseUrl, redactUrl } from "../url";
-
-export const EMBEDDING_DIMENSION = 512;
-export const CAMERA_SCHEMES = ["rtsp", "rtsps", "http", "https"] as const;
+import { badRequest } from "../errors";
+import { coded, fails } from "../validation/coded";
+import { callbackUrl, cameraId, cameraName, cameraUrl, embeddingVector, roomId, scanInterval, similarityThreshold, slotId, unique, userId, type CustomCheck } from "../validation/rules";
 
 export interface SessionStudent {
 	userId: number;
@@ -33,15 +36,6 @@ export interface SessionRequest {
 	config: { similarityThreshold: number; scanInterval: number; callbackUrl: string };
 }
 
-export class SessionRequestError extends Error {
-	constructor(
-		readonly code: string,
-		message: string
-	) {
-		super(message);
-	}
-}
-
 export interface SessionDefaults {
 	similarityThreshold: number;
 	scanInterval: number;
@@ -50,69 +44,110 @@ export interface SessionDefaults {
 	embeddingVersion: number;
 }
 
-const fail = (code: string, message: string): never => {
-	throw new SessionRequestError(code, message);
-};
-const missing = (v: unknown) => v === undefined || v === null || v === "";
-const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
+/** process-session's params once its schema passed. */
+export interface SessionParams {
+	slotId: number;
+	roomId?: number | null;
+	students: SessionStudent[];
+	cameras: { id: number; name?: string | null; rtspUrl: string }[];
+	config?: { similarityThreshold?: number | null; scanInterval?: number | null; callbackUrl?: string | null } | null;
+}
 
-export function parseSessionRequest(body: unknown, defaults: SessionDefaults): SessionRequest {
-	const b = (body && typeof body === "object" ? body : {}) as Record<string, any>;
-	// The spec's checks, in its order.
-	if (missing(b.slotId)) fail("SLOT_ID_REQUIRED", "Slot ID is required");
-	if (!Array.isArray(b.students)) fail("STUDENTS_REQUIRED", "Students array is required");
-	if (!Array.isArray(b.cameras)) fail("CAMERAS_REQUIRED", "Cameras array is required");
-	if (b.students.length === 0) fail("STUDENTS_EMPTY", "Students array must not be empty");
-	if (b.cameras.length === 0) fail("CAMERAS_EMPTY", "Cameras array must not be empty");
-	for (const s of b.students as unknown[]) {
-		const v = (s as Record<string, unknown> | null)?.embeddingVector;
-		if (!Array.isArray(v) || v.length !== EMBEDDING_DIMENSION) fail("INVALID_EMBEDDING_DIMENSION", "Embedding vector must have exactly 512 dimensions");
-	}
-	const cfg = (b.config && typeof b.config === "object" ? b.config : {}) as Record<string, unknown>;
-	const threshold = cfg.similarityThreshold ?? defaults.similarityThreshold;
-	if (typeof threshold !== "number" || !Number.isFinite(threshold) || threshold < 0 || threshold > 1)
-		fail("INVALID_SIMILARITY_THRESHOLD", "Similarity threshold must be between 0.0 and 1.0");
+/** The FUACS spec's order of checks of process-session. */
+export const PROCESS_SESSION_ORDER = [
+	"SLOT_ID_REQUIRED",
+	"STUDENTS_REQUIRED",
+	"CAMERAS_REQUIRED",
+	"STUDENTS_EMPTY",
+	"CAMERAS_EMPTY",
+	"INVALID_EMBEDDING_DIMENSION",
+	"INVALID_SIMILARITY_THRESHOLD"
+];
 
-	// Beyond the spec.
-	if (!isInt(b.slotId) || b.slotId < 0) fail("INVALID_SLOT_ID", "Slot ID must be a non-negative integer");
-	if (!missing(b.roomId) && (!isInt(b.roomId) || b.roomId < 0)) fail("INVALID_ROOM_ID", "Room ID must be a non-negative integer");
-	const seenUsers = new Set<number>();
-	const students: SessionStudent[] = (b.students as Record<string, any>[]).map((s, i) => {
-		if (!isInt(s.userId)) fail("INVALID_STUDENT", `students[${i}].userId must be an integer`);
-		if (seenUsers.has(s.userId)) fail("DUPLICATE_STUDENT", `Student ${s.userId} is listed more than once`);
-		seenUsers.add(s.userId);
-		if (typeof s.fullName !== "string" || typeof s.rollNumber !== "string") fail("INVALID_STUDENT", `students[${i}] (userId ${s.userId}) needs fullName and rollNumber strings`);
-		if (!(s.embeddingVector as unknown[]).every(x => typeof x === "number" && Number.isFinite(x)))
-			fail("INVALID_EMBEDDING", `Embedding vector of student ${s.userId} must contain only finite numbers`);
-		if (!(s.embeddingVector as number[]).some(x => x !== 0)) fail("INVALID_EMBEDDING", `Embedding vector of student ${s.userId} is all zeros`);
-		if (!isInt(s.embeddingVersion)) fail("INVALID_STUDENT", `students[${i}].embeddingVersion must be an integer`);
-		return { userId: s.userId, fullName: s.fullName, rollNumber: s.rollNumber, embeddingVector: s.embeddingVector, embeddingVersion: s.embeddingVersion };
-	});
-	const wrongVersion = students.filter(s => s.embeddingVersion !== defaults.embeddingVersion);
-	if (wrongVersion.length > 0)
-		fail(
-			"EMBEDDING_VERSION_MISMATCH",
-			`Embeddings of users ${wrongVersion.map(s => s.userId).join(", ")} have version ${[...new Set(wrongVersion.map(s => s.embeddingVersion))].join(", ")}, but this service's embedder is version ${defaults.embeddingVersion}; regenerate them with /api/v1/embeddings/generate`
-		);
-	const seenCameras = new Set<number>();
-	const cameras: SessionCamera[] = (b.cameras as Record<string, any>[]).map((c, i) => {
-		if (!isInt(c?.id) || c.id < 0) fail("INVALID_CAMERA", `cameras[${i}].id must be a non-negative integer`);
-		if (seenCameras.has(c.id)) fail("DUPLICATE_CAMERA", `Camera ${c.id} is listed more than once`);
-		seenCameras.add(c.id);
-		if (!parseUrl(c.rtspUrl, CAMERA_SCHEMES))
-			fail("INVALID_CAMERA_URL", `Camera ${c.id} URL must be an rtsp, rtsps, http or https URL: ${typeof c.rtspUrl === "string" ? redactUrl(c.rtspUrl) : String(c.rtspUrl)}`);
-		return { id: c.id, name: typeof c.name === "string" && c.name ? c.name : `Camera ${c.id}`, rtspUrl: c.rtspUrl };
-	});
-	const scanInterval = cfg.scanInterval ?? defaults.scanInterval;
-	if (!isInt(scanInterval) || scanInterval < 1 || scanInterval > 3600) fail("INVALID_SCAN_INTERVAL", "Scan interval must be an integer number of seconds between 1 and 3600");
-	const callbackUrl = cfg.callbackUrl ?? defaults.callbackUrl;
-	if (missing(callbackUrl)) fail("CALLBACK_URL_REQUIRED", "config.callbackUrl is required (or set JAVA_BACKEND_URL)");
-	if (!parseUrl(callbackUrl, ["http", "https"])) fail("INVALID_CALLBACK_URL", "Callback URL must be an http or https URL");
+/** `custom` of the students: embeddings of another embedder version than this service's fail, naming the userIds. */
+function sameEmbeddingVersion(version: number): CustomCheck {
+	return (value, errors) => {
+		if (!Array.isArray(value)) return value;
+		const wrong = value.filter(s => s && typeof s === "object" && Number.isInteger(s.embeddingVersion) && s.embeddingVersion !== version) as SessionStudent[];
+		if (wrong.length > 0) errors.push({ type: "embeddingVersion", actual: wrong.map(s => s.userId).join(", "), expected: [...new Set(wrong.map(s => s.embeddingVersion))].join(", ") });
+		return value;
+	};
+}
+
+const studentText = (what: string) => fails("INVALID_STUDENT", `{field} must be ${what}`);
+
+/** process-session's params, for an embedder of `embeddingVersion`. */
+export function processSessionParams(embeddingVersion: number) {
 	return {
-		slotId: b.slotId,
-		roomId: missing(b.roomId) ? null : b.roomId,
-		students,
-		cameras,
-		config: { similarityThreshold: threshold as number, scanInterval: scanInterval as number, callbackUrl: callbackUrl as string }
+		$$order: PROCESS_SESSION_ORDER,
+		slotId,
+		roomId: { ...roomId, optional: true },
+		students: {
+			type: "array",
+			min: 1,
+			items: {
+				type: "object",
+				strict: "remove",
+				props: {
+					userId,
+					fullName: { type: "string", messages: studentText("a string") },
+					rollNumber: { type: "string", messages: studentText("a string") },
+					embeddingVector,
+					embeddingVersion: { type: "number", integer: true, messages: studentText("an integer") }
+				},
+				// A student that is no object has no 512-d embedding either: the spec's check.
+				messages: embeddingVector.messages
+			},
+			custom: [unique("userId"), sameEmbeddingVersion(embeddingVersion)],
+			messages: fails("STUDENTS_REQUIRED", "Students array is required", {
+				arrayMin: coded("STUDENTS_EMPTY", "Students array must not be empty"),
+				duplicate: coded("DUPLICATE_STUDENT", "Student {actual} is listed more than once"),
+				embeddingVersion: coded(
+					"EMBEDDING_VERSION_MISMATCH",
+					`Embeddings of users {actual} have version {expected}, but this service's embedder is version ${embeddingVersion}; regenerate them with /api/v1/embeddings/generate`
+				)
+			})
+		},
+		cameras: {
+			type: "array",
+			min: 1,
+			items: {
+				type: "object",
+				strict: "remove",
+				props: { id: cameraId, name: { ...cameraName, optional: true }, rtspUrl: cameraUrl },
+				messages: fails("INVALID_CAMERA", "Each camera must be an object with id, name and rtspUrl")
+			},
+			custom: unique("id"),
+			messages: fails("CAMERAS_REQUIRED", "Cameras array is required", {
+				arrayMin: coded("CAMERAS_EMPTY", "Cameras array must not be empty"),
+				duplicate: coded("DUPLICATE_CAMERA", "Camera {actual} is listed more than once")
+			})
+		},
+		config: {
+			type: "object",
+			optional: true,
+			props: {
+				similarityThreshold: { ...similarityThreshold, optional: true },
+				scanInterval: { ...scanInterval, optional: true },
+				callbackUrl: { ...callbackUrl, optional: true }
+			},
+			messages: fails("INVALID_CONFIG", "config must be an object")
+		}
+	};
+}
+
+export const stopSessionParams = { slotId };
+
+/** The session a valid request starts: the configured defaults where it has none. */
+export function sessionRequest(params: SessionParams, defaults: SessionDefaults): SessionRequest {
+	const c = params.config ?? {};
+	const callback = c.callbackUrl ?? defaults.callbackUrl;
+	if (!callback) throw badRequest("CALLBACK_URL_REQUIRED", "config.callbackUrl is required (or set JAVA_BACKEND_URL)");
+	return {
+		slotId: params.slotId,
+		roomId: params.roomId ?? null,
+		students: params.students.map(s => ({ userId: s.userId, fullName: s.fullName, rollNumber: s.rollNumber, embeddingVector: s.embeddingVector, embeddingVersion: s.embeddingVersion })),
+		cameras: params.cameras.map(cam => ({ id: cam.id, name: cam.name ?? `Camera ${cam.id}`, rtspUrl: cam.rtspUrl })),
+		config: { similarityThreshold: c.similarityThreshold ?? defaults.similarityThreshold, scanInterval: c.scanInterval ?? defaults.scanInterval, callbackUrl: callback }
 	};
 }

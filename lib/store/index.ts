@@ -2,9 +2,7 @@ import path from "node:path";
 import type { Config } from "../../config";
 import { EmbeddedVectorStore } from "./embedded-vectors";
 import { QdrantVectorStore } from "./qdrant-vectors";
-import type { VectorStore } from "./vectors";
-
-export const EMBEDDING_DIMENSION = 512;
+import { EMBEDDING_DIMENSION, type VectorStore } from "./vectors";
 
 /** Qdrant when QDRANT_URL is set, else the embedded exact index under DATA_DIR. */
 export function createVectorStore(cfg: Pick<Config, "qdrantUrl" | "dataDir">, collection = "embeddings"): VectorStore {

@@ -4,6 +4,9 @@
  * pass test/integration/embeddings.conformance.test.ts.
  */
 
+/** Dimensions of a face embedding (the embedder's output, the FUACS spec's 512). */
+export const EMBEDDING_DIMENSION = 512;
+
 export type Payload = Record<string, string | number | boolean | null>;
 /** Equality match on payload fields; every field must match. */
 export type VectorFilter = Record<string, string | number | boolean>;

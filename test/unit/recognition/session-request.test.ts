@@ -1,6 +1,14 @@
-import { parseSessionRequest, SessionRequestError } from "../../../lib/recognition/session-request";
+/**
+ * process-session's params as the broker checks them: its schema (processSessionParams) run
+ * by the project's validator, then the defaults (sessionRequest). A failure is the ApiError
+ * the gateway answers with: status 400 and the code.
+ */
+import { ApiError } from "../../../lib/errors";
+import { processSessionParams, sessionRequest, stopSessionParams, type SessionDefaults, type SessionParams } from "../../../lib/recognition/session-request";
+import { ParamsValidator } from "../../../lib/validation/validator";
 
-const defaults = { similarityThreshold: 0.85, scanInterval: 5, callbackUrl: null, embeddingVersion: 1 };
+const validator = new ParamsValidator();
+const defaults: SessionDefaults = { similarityThreshold: 0.85, scanInterval: 5, callbackUrl: null, embeddingVersion: 1 };
 const vec = (seed = 1) => Array.from({ length: 512 }, (_, i) => Math.sin(i * seed + 1));
 const valid = () => ({
 	slotId: 1,
@@ -10,22 +18,29 @@ const valid = () => ({
 		{ userId: 202, fullName: "Le Van C", rollNumber: "HE180315", embeddingVector: vec(2), embeddingVersion: 1 }
 	],
 	cameras: [{ id: 1, name: "Camera A101-01", rtspUrl: "rtsp://192.168.1.100:554/stream1" }],
-	config: { similarityThreshold: 0.85, scanInterval: 5, callbackUrl: "http://java-backend:8080/api/v1/attendance/recognition-result" }
+	config: { similarityThreshold: 0.85, scanInterval: 5, callbackUrl: "http://java-backend:8080/api/v1/attendance/recognition-result" } as Record<string, unknown> | undefined
 });
+
+function parseSessionRequest(body: unknown, d: SessionDefaults = defaults) {
+	const params = structuredClone(body) as Record<string, unknown>;
+	validator.validate(params, processSessionParams(d.embeddingVersion));
+	return sessionRequest(params as unknown as SessionParams, d);
+}
 
 function codeOf(body: unknown): string {
 	try {
-		parseSessionRequest(body, defaults);
+		parseSessionRequest(body);
 	} catch (e) {
-		expect(e).toBeInstanceOf(SessionRequestError);
-		return (e as SessionRequestError).code;
+		expect(e).toBeInstanceOf(ApiError);
+		expect((e as ApiError).code).toBe(400);
+		return (e as ApiError).type;
 	}
 	return "OK";
 }
 
 describe("process-session validation", () => {
 	it("accepts the spec's example", () => {
-		const r = parseSessionRequest(valid(), defaults);
+		const r = parseSessionRequest(valid());
 		expect(r.slotId).toBe(1);
 		expect(r.students).toHaveLength(2);
 		expect(r.config).toEqual({ similarityThreshold: 0.85, scanInterval: 5, callbackUrl: "http://java-backend:8080/api/v1/attendance/recognition-result" });
@@ -59,7 +74,7 @@ describe("process-session validation", () => {
 	it("names the userIds whose embedding version does not match", () => {
 		const v = valid();
 		try {
-			parseSessionRequest({ ...v, students: [v.students[0], { ...v.students[1], embeddingVersion: 7 }] }, defaults);
+			parseSessionRequest({ ...v, students: [v.students[0], { ...v.students[1], embeddingVersion: 7 }] });
 			throw new Error("expected a mismatch");
 		} catch (e) {
 			expect((e as Error).message).toContain("202");
@@ -70,7 +85,7 @@ describe("process-session validation", () => {
 	it("never echoes credentials of a bad camera URL", () => {
 		const v = valid();
 		try {
-			parseSessionRequest({ ...v, cameras: [{ id: 1, name: "x", rtspUrl: "ftp://admin:secret@cam/x" }] }, defaults);
+			parseSessionRequest({ ...v, cameras: [{ id: 1, name: "x", rtspUrl: "ftp://admin:secret@cam/x" }] });
 		} catch (e) {
 			expect((e as Error).message).not.toContain("secret");
 		}
@@ -79,5 +94,24 @@ describe("process-session validation", () => {
 	it("falls back to the configured defaults", () => {
 		const r = parseSessionRequest({ ...valid(), config: undefined }, { ...defaults, callbackUrl: "http://java:8080/api/v1/attendance/recognition-result" });
 		expect(r.config).toEqual({ similarityThreshold: 0.85, scanInterval: 5, callbackUrl: "http://java:8080/api/v1/attendance/recognition-result" });
+	});
+});
+
+describe("stop-session validation", () => {
+	const codeOfStop = (body: Record<string, unknown>) => {
+		try {
+			validator.validate(structuredClone(body), stopSessionParams);
+			return "OK";
+		} catch (e) {
+			return (e as ApiError).type;
+		}
+	};
+	it("requires an integer slotId >= 0, a blank one counting as none", () => {
+		expect(codeOfStop({})).toBe("SLOT_ID_REQUIRED");
+		expect(codeOfStop({ slotId: null })).toBe("SLOT_ID_REQUIRED");
+		expect(codeOfStop({ slotId: "" })).toBe("SLOT_ID_REQUIRED");
+		expect(codeOfStop({ slotId: "7" })).toBe("INVALID_SLOT_ID");
+		expect(codeOfStop({ slotId: 1.5 })).toBe("INVALID_SLOT_ID");
+		expect(codeOfStop({ slotId: 7 })).toBe("OK");
 	});
 });
