@@ -71,8 +71,8 @@ export interface Config {
 	cameraLookupPath: string;
 	/** Timeout of that lookup, ms. */
 	cameraLookupTimeout: number;
-	/** Where capture-frame saves previews (served at /api/v1/files/:name). */
-	previewsDir: string;
+	/** The blob store's folder without MongoDB: previews, snapshots, thumbnails, face images, exports. */
+	blobsDir: string;
 	/** Previews older than this are deleted, seconds. */
 	previewMaxAge: number;
 	/** At most this many previews are kept (newest first). */
@@ -377,7 +377,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		rtspTransport: oneOf(env, "RTSP_TRANSPORT", "tcp", ["tcp", "udp"] as const),
 		cameraLookupPath: lookupPath(env),
 		cameraLookupTimeout: int(env, "CAMERA_LOOKUP_TIMEOUT", 3000, 100, 60000),
-		previewsDir: dir("PREVIEWS_DIR", path.join(dataDir, "previews")),
+		blobsDir: dir("BLOBS_DIR", path.join(dataDir, "blobs")),
 		previewMaxAge: int(env, "PREVIEW_MAX_AGE", 3600, 1, 30 * 24 * 3600),
 		previewMaxFiles: int(env, "PREVIEW_MAX_FILES", 200, 1, 100000),
 		enrollFrameWidth: int(env, "ENROLL_FRAME_WIDTH", 640, 160, 4096),

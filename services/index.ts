@@ -17,6 +17,7 @@ import { AuditMiddleware } from "../middlewares/audit.middleware";
 import { PermissionsMiddleware } from "../middlewares/permissions.middleware";
 import attendanceService from "./attendance.service";
 import auditService from "./audit.service";
+import blobsService from "./blobs.service";
 import callbacksService from "./callbacks.service";
 import camerasService from "./cameras.service";
 import embeddingsService from "./embeddings.service";
@@ -44,7 +45,8 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		usersService,
 		authService,
 		apiKeysService,
-		settingsService
+		settingsService,
+		blobsService
 	],
 	inference: [inferenceService],
 	actors: [recognitionService, streamsService, enrollmentService, callbacksService],

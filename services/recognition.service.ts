@@ -151,7 +151,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 						await ctx.call("embeddings.upsert", {
 							points: req.students.map(s => ({ id: `session:${slotId}:student:${s.userId}`, vector: s.embeddingVector, payload: { slotId, userId: s.userId, embeddingVersion: s.embeddingVersion } }))
 						});
-						for (const c of req.cameras) await ctx.call("cameras.create", { cameraId: c.id, name: c.name, rtspUrl: c.rtspUrl, roomId: req.roomId ?? undefined }, { meta: { internal: true } });
+						for (const c of req.cameras) await ctx.call("cameras.register", { cameraId: c.id, name: c.name, rtspUrl: c.rtspUrl, roomId: req.roomId ?? undefined });
 						target = this.placeFor(slotId) ?? this.broker.nodeID;
 						await ctx.call("sessions.update", {
 							id: opened._id,

@@ -3,8 +3,6 @@
  * and 6: test-connection and capture-frame, and the preview files capture-frame saves.
  * Thin: opening, decoding and timing live in lib/video.
  */
-import fs from "node:fs";
-import path from "node:path";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { lookupCameraAt, type CameraRecord } from "../lib/camera-lookup";
@@ -14,8 +12,8 @@ import { redactUrl } from "../lib/url";
 import { VideoSourceError } from "../lib/video/errors";
 import { grabFrames, type FrameSourceOptions } from "../lib/video/frame-source";
 import { encodeJpegWithin } from "../lib/cluster/frame-transport";
-import { nodesOf } from "../lib/cluster/operator";
-import { expiredPreviews, isPreviewName, nodeTag, previewName, previewNodeTag } from "../lib/video/previews";
+import { nodeTag, previewName } from "../lib/video/previews";
+import type { BlobInfo } from "../lib/store/blobs";
 import { streamStability } from "../lib/video/stability";
 import { coded, fails } from "../lib/validation/coded";
 import { cameraId, cameraUrl, mustBe, requiredUnless } from "../lib/validation/rules";
@@ -119,41 +117,12 @@ export default function streamsService(cfg: Config): ServiceSchema {
 					const base = { ...(cameraId !== undefined ? { cameraId } : {}), rtspUrl: shown, format };
 					if (format === "base64") return { ...base, image: `data:image/jpeg;base64,${jpeg.toString("base64")}`, resolution, capturedAt };
 
+					// Kept in the blob store, so any gateway serves it (GET /api/v1/files/:name).
 					const name = previewName(nodeTag(this.broker.nodeID));
-					const filePath = path.join(cfg.previewsDir, name);
-					await fs.promises.mkdir(cfg.previewsDir, { recursive: true });
-					await fs.promises.writeFile(filePath, jpeg, { mode: 0o640 });
-					await this.cleanPreviews();
-					return { ...base, filePath, fileUrl: `/api/v1/files/${name}`, resolution, capturedAt };
+					const saved = await ctx.call<BlobInfo, object>("blobs.put", { name, kind: "preview", contentType: "image/jpeg", data: jpeg, ttlSeconds: cfg.previewMaxAge });
+					return { ...base, filePath: saved.location ?? name, fileUrl: `/api/v1/files/${name}`, resolution, capturedAt };
 				}
 			},
-
-			/** GET /api/v1/files/:name: a saved preview, by name only. */
-			file: {
-				rest: "GET /files/:name",
-				permission: "cameras:read",
-				params: { name: { type: "string", custom: mustBe(isPreviewName), messages: fails("INVALID_FILE_NAME", "Invalid file name") } },
-				async handler(this: any, ctx: Context<{ name: string }, Meta>) {
-					const { name } = ctx.params;
-					let data: Buffer;
-					const tag = previewNodeTag(name);
-					if (tag !== nodeTag(this.broker.nodeID) && !ctx.meta.$previewForwarded) {
-						// Saved on another actors node: ask that node (its tag is in the name).
-						const holder = nodesOf(this.broker, "streams").find(id => nodeTag(id) === tag);
-						if (!holder) throw notFound("FILE_NOT_FOUND", `File not found: ${name}`);
-						data = await ctx.call<Buffer, { name: string }>("streams.file", { name }, { nodeID: holder, meta: { $previewForwarded: true } });
-					} else {
-						try {
-							data = await fs.promises.readFile(path.join(cfg.previewsDir, name));
-						} catch {
-							throw notFound("FILE_NOT_FOUND", `File not found: ${name}`);
-						}
-					}
-					ctx.meta.$responseType = "image/jpeg";
-					ctx.meta.$responseHeaders = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
-					return data;
-				}
-			}
 		},
 		methods: {
 			/** Rollcall's registry first, then the Java backend; null when neither knows the camera. */
@@ -173,31 +142,7 @@ export default function streamsService(cfg: Config): ServiceSchema {
 					this.logger.warn("Camera lookup at the Java backend failed", { cameraId, error: reason });
 					throw serverError("FRAME_CAPTURE_FAILED", `Failed to capture frame: ${reason}`);
 				}
-			},
-
-			/** Delete previews past their age or count; never anything else in the folder. */
-			async cleanPreviews(this: any) {
-				let names: string[];
-				try {
-					names = await fs.promises.readdir(cfg.previewsDir);
-				} catch {
-					return;
-				}
-				const files = [];
-				for (const name of names) {
-					if (!isPreviewName(name)) continue;
-					try {
-						files.push({ name, mtimeMs: (await fs.promises.stat(path.join(cfg.previewsDir, name))).mtimeMs });
-					} catch {
-						/* removed meanwhile */
-					}
-				}
-				const expired = expiredPreviews(files, Date.now(), { maxAgeMs: cfg.previewMaxAge * 1000, maxFiles: cfg.previewMaxFiles });
-				await Promise.all(expired.map(name => fs.promises.rm(path.join(cfg.previewsDir, name), { force: true })));
 			}
-		},
-		async started(this: any) {
-			await this.cleanPreviews();
 		}
 	} as ServiceSchema;
 }

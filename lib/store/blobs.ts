@@ -21,6 +21,8 @@ export interface BlobInfo {
 	createdAt: string;
 	/** ISO time after which the blob is gone (null: kept until removed). */
 	expiresAt: string | null;
+	/** Where the store keeps it: a file path, or gridfs://blobs/<name>. */
+	location?: string;
 }
 
 export interface BlobStore {
@@ -79,7 +81,7 @@ export class FileBlobStore implements BlobStore {
 
 	async put(name: string, data: Buffer, meta: { kind: BlobKind; contentType: string; expiresAt?: Date | null }): Promise<BlobInfo> {
 		const file = this.file(name);
-		const info = blobInfo(name, data, meta);
+		const info = { ...blobInfo(name, data, meta), location: file };
 		const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
 		await fs.promises.writeFile(tmp, data, { mode: 0o640 });
 		await fs.promises.rename(tmp, file);
@@ -157,7 +159,7 @@ export class GridFsBlobStore implements BlobStore {
 
 	async put(name: string, data: Buffer, meta: { kind: BlobKind; contentType: string; expiresAt?: Date | null }): Promise<BlobInfo> {
 		checkBlobName(name);
-		const info = blobInfo(name, data, meta);
+		const info = { ...blobInfo(name, data, meta), location: `gridfs://blobs/${name}` };
 		const old = await this.b.find({ filename: name }).toArray();
 		await new Promise<void>((resolve, reject) => {
 			const up = this.b.openUploadStream(name, { metadata: info });
@@ -198,6 +200,6 @@ export class GridFsBlobStore implements BlobStore {
 	}
 }
 
-export function createBlobStore(cfg: { mongoUri: string | null; dataDir: string }): BlobStore {
-	return cfg.mongoUri ? new GridFsBlobStore(cfg.mongoUri) : new FileBlobStore(path.join(cfg.dataDir, "blobs"));
+export function createBlobStore(cfg: { mongoUri: string | null; blobsDir: string }): BlobStore {
+	return cfg.mongoUri ? new GridFsBlobStore(cfg.mongoUri) : new FileBlobStore(cfg.blobsDir);
 }

@@ -3,8 +3,8 @@
  * old ones go. Names only, never paths: a served name must match PREVIEW_NAME exactly, so
  * no separator, dot-dot or other file can slip through.
  *
- * A preview lives on the disk of the actors node that captured it, so its name carries that
- * node's tag (a hash of its node ID): any node asked for it knows which node to forward to.
+ * A preview is kept in the blob store (services/blobs.service.ts); its name carries the tag
+ * of the node that captured it (a hash of its node ID), which keeps names unique across nodes.
  */
 import crypto from "node:crypto";
 
@@ -22,20 +22,4 @@ export function previewName(tag: string, now: Date = new Date(), random: () => s
 
 export function isPreviewName(name: unknown): name is string {
 	return typeof name === "string" && PREVIEW_NAME.test(name);
-}
-
-/** The tag of the node that holds a preview (the name must be a preview name). */
-export function previewNodeTag(name: string): string {
-	return name.split("_")[3];
-}
-
-export interface PreviewFile {
-	name: string;
-	mtimeMs: number;
-}
-
-/** Previews to delete: older than maxAgeMs, or beyond the maxFiles newest. Other files are never touched. */
-export function expiredPreviews(files: readonly PreviewFile[], nowMs: number, limits: { maxAgeMs: number; maxFiles: number }): string[] {
-	const previews = files.filter(f => isPreviewName(f.name)).sort((a, b) => b.mtimeMs - a.mtimeMs);
-	return previews.filter((f, i) => i >= limits.maxFiles || nowMs - f.mtimeMs > limits.maxAgeMs).map(f => f.name);
 }

@@ -50,7 +50,6 @@ interface GatewayThis {
 	limiter: RateLimiter | null;
 	known: Map<string, Endpoint>;
 	routeNames: Set<string>;
-	assembleTimer: NodeJS.Timeout | null;
 	problemsLogged: Set<string>;
 	port: number;
 	httpHandler(req: IncomingMessage, res: ServerResponse): void;
@@ -144,12 +143,9 @@ export default function apiService(cfg: Config): ServiceSchema {
 		},
 
 		events: {
+			// At once, not debounced: a service the registry lists is routed before anyone can see it there.
 			"$services.changed"(this: GatewayThis) {
-				if (this.assembleTimer) clearTimeout(this.assembleTimer);
-				this.assembleTimer = setTimeout(() => {
-					this.assembleTimer = null;
-					this.assembleRoutes();
-				}, 100);
+				if (this.server.listening) this.assembleRoutes();
 			},
 			"auth.revoked"(this: GatewayThis) {
 				this.credentials.forgetLogins();
@@ -307,7 +303,6 @@ export default function apiService(cfg: Config): ServiceSchema {
 			this.limiter = cfg.rateLimitPerMinute > 0 ? new RateLimiter(cfg.rateLimitPerMinute) : null;
 			this.known = new Map();
 			this.routeNames = new Set();
-			this.assembleTimer = null;
 			this.problemsLogged = new Set();
 			this.port = 0;
 		},
@@ -317,7 +312,6 @@ export default function apiService(cfg: Config): ServiceSchema {
 		},
 
 		async stopped(this: GatewayThis) {
-			if (this.assembleTimer) clearTimeout(this.assembleTimer);
 			if (this.server.listening) {
 				this.server.closeAllConnections?.();
 				await new Promise<void>(resolve => this.server.close(() => resolve()));

@@ -94,7 +94,7 @@ describe.each(backends)("document store: $name", ({ env }) => {
 	it("keeps attendance and cameras", async () => {
 		await call("attendance.create", { slotId, userId: 201, sightings: 1, firstSeenAt: new Date(), lastSeenAt: new Date() });
 		expect(await call("attendance.count", { query: { slotId } })).toBe(1);
-		await call("cameras.create", { cameraId: 1 + (slotId % 30000), name: "A101", rtspUrl: "rtsp://10.0.0.9/s", roomId: 1 });
+		await call("cameras.register", { cameraId: 1 + (slotId % 30000), name: "A101", rtspUrl: "rtsp://10.0.0.9/s", roomId: 1 });
 		expect((await call("cameras.resolve", { cameraId: 1 + (slotId % 30000) })).rtspUrl).toBe("rtsp://10.0.0.9/s");
 	});
 

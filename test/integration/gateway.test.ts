@@ -46,39 +46,15 @@ describe("gateway: all services in one broker", () => {
 		const missing = await api(node.baseUrl, "/nope");
 		expect(missing.status).toBe(404);
 		expect(missing.body).toEqual({ status: 404, message: "Not found", code: "NOT_FOUND" });
-		const bad = await api(node.baseUrl, "/cameras", { method: "POST", body: "{not json" });
+		const bad = await api(node.baseUrl, "/recognition/process-session", { method: "POST", body: "{not json" });
 		expect(bad.status).toBe(400);
 		expect(bad.body.code).toBe("INVALID_JSON");
-		const huge = await api(node.baseUrl, "/cameras", { method: "POST", body: { cameraId: 1, rtspUrl: "rtsp://h/x", name: "x".repeat(node.cfg.maxBodyBytes) } });
+		const huge = await api(node.baseUrl, "/recognition/process-session", { method: "POST", body: { slotId: 1, roomId: "x".repeat(node.cfg.maxBodyBytes) } });
 		expect(huge.status).toBe(413);
 		expect(huge.body.code).toBe("PAYLOAD_TOO_LARGE");
 	});
 
-	it("keeps a camera registry over REST, validating URLs and hiding credentials", async () => {
-		const created = await api(node.baseUrl, "/cameras", { body: { cameraId: 7, name: "A101-01", rtspUrl: "rtsp://admin:secret@10.0.0.7:554/stream1", roomId: 3 } });
-		expect(created.status).toBe(200);
-		expect(created.body.data).toEqual(expect.objectContaining({ cameraId: 7, name: "A101-01", roomId: 3, rtspUrl: "rtsp://***:***@10.0.0.7:554/stream1" }));
-		const got = await api(node.baseUrl, "/cameras/7");
-		expect(got.body.data.rtspUrl).not.toContain("secret");
-		const resolved = await node.broker.call<{ rtspUrl: string }, { cameraId: number }>("cameras.resolve", { cameraId: 7 });
-		expect(resolved.rtspUrl).toBe("rtsp://admin:secret@10.0.0.7:554/stream1");
-		const badScheme = await api(node.baseUrl, "/cameras", { body: { cameraId: 8, rtspUrl: "file:///etc/passwd" } });
-		expect(badScheme.status).toBe(400);
-		expect(badScheme.body.code).toBe("INVALID_CAMERA_URL");
-		// The spec's camera objects name the id `id`: accepted as well.
-		const specShaped = await api(node.baseUrl, "/cameras", { body: { id: 9, name: "A101-02", rtspUrl: "rtsp://10.0.0.9:554/stream1", roomId: 3 } });
-		expect(specShaped.status).toBe(200);
-		expect(specShaped.body.data).toEqual(expect.objectContaining({ cameraId: 9, name: "A101-02" }));
-		const noId = await api(node.baseUrl, "/cameras", { body: { name: "x", rtspUrl: "rtsp://10.0.0.9:554/stream1" } });
-		expect([noId.status, noId.body.code]).toEqual([400, "CAMERA_ID_REQUIRED"]);
-		const noUrl = await api(node.baseUrl, "/cameras", { body: { id: 10 } });
-		expect([noUrl.status, noUrl.body.code]).toEqual([400, "RTSP_URL_REQUIRED"]);
-		const gone = await api(node.baseUrl, "/cameras/99");
-		expect(gone.status).toBe(404);
-		expect(gone.body.code).toBe("CAMERA_NOT_FOUND");
-		expect((await api(node.baseUrl, "/cameras/7", { method: "DELETE" })).status).toBe(200);
-		expect((await api(node.baseUrl, "/cameras/7")).status).toBe(404);
-	});
+	// The camera registry's CRUD routes are the console's (test/integration/console.cameras.test.ts).
 
 	it("pushes live events over an authenticated Socket.IO connection", async () => {
 		const origin = node.baseUrl.replace(/\/api\/v1$/, "");

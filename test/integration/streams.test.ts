@@ -7,6 +7,7 @@ import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import sharp from "sharp";
+import { isPreviewName } from "../../lib/video/previews";
 import { api, startNode, TEST_API_KEY, type TestNode } from "../support/node";
 import { describeWithRtsp, startRtspServer, type RtspServer } from "../support/rtsp";
 
@@ -165,8 +166,9 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 	});
 
 	it("capture-frame: a registered camera by id, saved as a file and served at /files/:name", async () => {
-		const saved = await api(node.baseUrl, "/cameras", { body: { cameraId: 7, name: "A101-01", rtspUrl: rtsp.url("/live", "admin:s3cret"), roomId: 3 } });
-		expect(saved.status).toBe(200);
+		// As a session registers its cameras (the camera CRUD routes are the console's now).
+		const saved = await node.broker.call<{ id: string }, object>("cameras.register", { cameraId: 7, name: "A101-01", rtspUrl: rtsp.url("/live", "admin:s3cret"), roomId: 3 });
+		expect(saved.id).toBe("CAM-07");
 		const { status, body } = await api(node.baseUrl, "/cameras/capture-frame" + q({ cameraId: 7, format: "file" }));
 		expect(status).toBe(200);
 		expect(Object.keys(body.data).sort()).toEqual(["cameraId", "capturedAt", "filePath", "fileUrl", "format", "resolution", "rtspUrl"]);
@@ -174,7 +176,8 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 		expect(body.data.format).toBe("file");
 		expect(body.data.rtspUrl).toBe(rtsp.url("/live", "***:***"));
 		expect(body.data.fileUrl).toMatch(/^\/api\/v1\/files\/camera_preview_\d{10}_[0-9a-f]{8}_[0-9a-f]{8}\.jpg$/);
-		expect(path.dirname(body.data.filePath)).toBe(node.cfg.previewsDir);
+		// Kept in the blob store (a folder here, GridFS with MongoDB), served by any gateway.
+		expect(path.dirname(body.data.filePath)).toBe(node.cfg.blobsDir);
 		expect(path.basename(body.data.filePath)).toBe(path.basename(body.data.fileUrl));
 		const res = await fetch(node.baseUrl.replace(/\/api\/v1$/, "") + body.data.fileUrl, { headers: { "X-API-Key": TEST_API_KEY } });
 		expect(res.status).toBe(200);
@@ -190,7 +193,7 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 			const { body } = await api(node.baseUrl, "/cameras/capture-frame" + q({ rtspUrl: rtsp.url("/live"), format: "file" }));
 			urls.push(body.data.fileUrl);
 		}
-		const left = fs.readdirSync(node.cfg.previewsDir);
+		const left = fs.readdirSync(node.cfg.blobsDir).filter(isPreviewName);
 		expect(left).toHaveLength(2);
 		expect(left.sort()).toEqual(urls.slice(1).map(u => path.basename(u)).sort());
 	});
@@ -248,7 +251,7 @@ describeWithRtsp("camera endpoints against a real RTSP server", () => {
 	});
 
 	it("files: names only; traversal and other files are refused, unknown previews are 404", async () => {
-		fs.writeFileSync(path.join(node.cfg.previewsDir, "secret.txt"), "not a preview");
+		fs.writeFileSync(path.join(node.cfg.blobsDir, "secret.txt"), "not a preview");
 		// Sent byte for byte (fetch would normalise the dot segments away before they arrive).
 		const raw = (route: string) =>
 			new Promise<{ status: number; body: any }>((resolve, reject) => {

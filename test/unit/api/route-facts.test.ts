@@ -1,9 +1,9 @@
-import { collectEndpoints, hasPermission } from "../../../lib/api/route-facts";
+import { collectEndpoints, hasPermission, type RegistryService } from "../../../lib/api/route-facts";
 import { buildOpenApi, objectSchema, openApiPath, ruleToSchema } from "../../../lib/api/openapi";
 import { RateLimiter } from "../../../lib/api/rate-limit";
 
 describe("route facts", () => {
-	const services = [
+	const services: RegistryService[] = [
 		{
 			name: "users",
 			settings: { family: "console" as const, resource: "user" },

@@ -1,4 +1,4 @@
-import { expiredPreviews, isPreviewName, nodeTag, previewName, previewNodeTag } from "../../../lib/video/previews";
+import { isPreviewName, nodeTag, previewName } from "../../../lib/video/previews";
 
 describe("preview files", () => {
 	it("names previews after the capture time, uniquely", () => {
@@ -13,7 +13,7 @@ describe("preview files", () => {
 		expect(nodeTag("actors-1")).toMatch(/^[0-9a-f]{8}$/);
 		expect(nodeTag("actors-1")).toBe(nodeTag("actors-1"));
 		expect(nodeTag("actors-1")).not.toBe(nodeTag("actors-2"));
-		expect(previewNodeTag(previewName(nodeTag("actors-2")))).toBe(nodeTag("actors-2"));
+		expect(previewName(nodeTag("actors-2"))).toContain(`_${nodeTag("actors-2")}_`);
 	});
 
 	it("serves names only: no paths, traversal, other files or look-alikes", () => {
@@ -32,14 +32,5 @@ describe("preview files", () => {
 			null
 		])
 			expect(isPreviewName(bad)).toBe(false);
-	});
-
-	it("expires previews by age and by count, newest kept, other files untouched", () => {
-		const now = 1_000_000_000;
-		const file = (i: number, ageS: number) => ({ name: `camera_preview_${1700000000 + i}_9f86d081_0000000${i}.jpg`, mtimeMs: now - ageS * 1000 });
-		const files = [file(1, 10), file(2, 20), file(3, 30), file(4, 7200), { name: "api-key", mtimeMs: 0 }];
-		expect(expiredPreviews(files, now, { maxAgeMs: 3600_000, maxFiles: 10 })).toEqual([file(4, 0).name]);
-		expect(expiredPreviews(files, now, { maxAgeMs: 3600_000, maxFiles: 2 }).sort()).toEqual([file(3, 0).name, file(4, 0).name].sort());
-		expect(expiredPreviews([], now, { maxAgeMs: 1, maxFiles: 1 })).toEqual([]);
 	});
 });

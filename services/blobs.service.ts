@@ -1,0 +1,161 @@
+/**
+ * The blob store (storage role; with MongoDB, every gateway and actors node): snapshots,
+ * previews, thumbnails, face images, exports, behind lib/store/blobs.ts (a DATA_DIR folder,
+ * or GridFS with MONGO_URI). Any node reads a blob through this service, so a file taken on
+ * one node is served by every gateway. A blob is at most BLOB_MAX_SIZE (it crosses the
+ * transporter in one message); expired ones and previews beyond PREVIEW_MAX_FILES go.
+ */
+import crypto from "node:crypto";
+import type { Context, ServiceSchema } from "moleculer";
+import type { Config } from "../config";
+import { AUTHENTICATED, hasPermission } from "../lib/api/route-facts";
+import { BLOB_KINDS, BlobNameError, createBlobStore, expiredBlobs, type BlobInfo, type BlobKind, type BlobStore } from "../lib/store/blobs";
+import { isPreviewName } from "../lib/video/previews";
+import { ApiError, badRequest, notFound } from "../lib/errors";
+import { fails } from "../lib/validation/coded";
+import { mustBe } from "../lib/validation/rules";
+import type { GatewayMeta } from "./schema";
+
+/** Who may read a blob of a kind through the console's /assets route. */
+const READ_PERMISSION: Record<BlobKind, string> = { preview: "cameras:read", snapshot: "cameras:read", thumbnail: "cameras:read", face: "faces:read", export: "attendance:read" };
+const EXT: Record<string, string> = { "image/jpeg": "jpg", "image/png": "png", "text/csv": "csv", "application/pdf": "pdf", "application/json": "json" };
+
+interface Methods {
+	read(name: string): Promise<{ info: BlobInfo; data: Buffer } | null>;
+	sweep(): Promise<number>;
+}
+interface Vars {
+	store: BlobStore;
+	sweepTimer: NodeJS.Timeout;
+}
+
+export default function blobsService(cfg: Config): ServiceSchema<{ family: string; resource: string }, Methods, Vars> {
+	return {
+		name: "blobs",
+		settings: { family: "console", resource: "asset" },
+		actions: {
+			/** Keep a blob; answers its info. `name` is made from the kind when absent. */
+			put: {
+				visibility: "public",
+				params: {
+					name: { type: "string", optional: true, max: 160 },
+					kind: { type: "enum", values: [...BLOB_KINDS] },
+					contentType: { type: "string", max: 100 },
+					data: { type: "any" },
+					ttlSeconds: { type: "number", integer: true, min: 1, optional: true }
+				},
+				async handler(ctx: Context<{ name?: string; kind: BlobKind; contentType: string; data: Buffer; ttlSeconds?: number }>) {
+					const data = Buffer.isBuffer(ctx.params.data) ? ctx.params.data : Buffer.from(ctx.params.data as unknown as Uint8Array);
+					if (data.length > cfg.blobMaxBytes) throw new ApiError(413, "BLOB_TOO_LARGE", `A stored file is at most ${cfg.blobMaxBytes} bytes, got ${data.length}`);
+					const name = ctx.params.name ?? `${ctx.params.kind}-${crypto.randomUUID()}.${EXT[ctx.params.contentType] ?? "bin"}`;
+					const expiresAt = ctx.params.ttlSeconds ? new Date(Date.now() + ctx.params.ttlSeconds * 1000) : null;
+					try {
+						const info = await this.store.put(name, data, { kind: ctx.params.kind, contentType: ctx.params.contentType, expiresAt });
+						// Previews are counted (PREVIEW_MAX_FILES): the oldest go as a new one comes.
+						if (ctx.params.kind === "preview") await this.sweep();
+						return info;
+					} catch (err) {
+						if (err instanceof BlobNameError) throw badRequest("INVALID_FILE_NAME", err.message);
+						throw err;
+					}
+				}
+			},
+
+			get: {
+				visibility: "public",
+				params: { name: "string" },
+				async handler(ctx: Context<{ name: string }>) {
+					const blob = await this.read(ctx.params.name);
+					if (!blob) throw notFound("FILE_NOT_FOUND", `File not found: ${ctx.params.name}`);
+					return blob;
+				}
+			},
+
+			remove: {
+				visibility: "public",
+				params: { name: "string" },
+				async handler(ctx: Context<{ name: string }>) {
+					try {
+						return { removed: await this.store.remove(ctx.params.name) };
+					} catch (err) {
+						if (err instanceof BlobNameError) return { removed: false };
+						throw err;
+					}
+				}
+			},
+
+			/** GET /api/v1/files/:name (FUACS section 6): a saved preview, by name only. */
+			file: {
+				rest: "GET /files/:name",
+				family: "integration",
+				permission: "cameras:read",
+				params: { name: { type: "string", custom: mustBe(isPreviewName), messages: fails("INVALID_FILE_NAME", "Invalid file name") } },
+				async handler(ctx: Context<{ name: string }, GatewayMeta>) {
+					const blob = await this.read(ctx.params.name);
+					if (!blob || blob.info.kind !== "preview") throw notFound("FILE_NOT_FOUND", `File not found: ${ctx.params.name}`);
+					ctx.meta.$responseType = blob.info.contentType;
+					ctx.meta.$responseHeaders = { "Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff" };
+					return blob.data;
+				}
+			},
+
+			/** GET /api/v1/assets/:name: a stored file for the console, if the caller may read its kind. */
+			asset: {
+				rest: "GET /assets/:name",
+				permission: AUTHENTICATED,
+				openapi: { summary: "A stored file (snapshot, preview, thumbnail, face image, export), if the caller may read its kind", tags: ["assets"], errors: ["FILE_NOT_FOUND"] },
+				params: { name: { type: "string", max: 200 }, $$strict: true },
+				async handler(ctx: Context<{ name: string }, GatewayMeta>) {
+					const blob = await this.read(ctx.params.name);
+					if (!blob) throw notFound("FILE_NOT_FOUND", `File not found: ${ctx.params.name}`);
+					const user = ctx.meta.user;
+					const needed = READ_PERMISSION[blob.info.kind];
+					if (user && !hasPermission(user.permissions, needed)) throw new ApiError(403, "FORBIDDEN", `This needs the ${needed} permission`);
+					ctx.meta.$responseType = blob.info.contentType;
+					ctx.meta.$responseHeaders = { "Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff", ETag: `"${blob.info.sha256.slice(0, 32)}"` };
+					return blob.data;
+				}
+			},
+
+			health: {
+				visibility: "public",
+				async handler() {
+					await this.store.list("preview");
+					return { ok: true };
+				}
+			}
+		},
+
+		methods: {
+			async read(name: string) {
+				try {
+					return await this.store.get(name);
+				} catch (err) {
+					if (err instanceof BlobNameError) return null;
+					throw err;
+				}
+			},
+
+			async sweep() {
+				const gone = expiredBlobs(await this.store.list(), new Date(), { preview: cfg.previewMaxFiles });
+				// (expiry of previews: PREVIEW_MAX_AGE, given to each at put)
+				for (const name of gone) await this.store.remove(name).catch(() => undefined);
+				return gone.length;
+			}
+		},
+
+		created() {
+			this.store = createBlobStore(cfg);
+		},
+
+		async started() {
+			await this.store.open();
+			this.sweepTimer = setInterval(() => void this.sweep().catch(err => this.logger.warn("Blob sweep failed", { error: (err as Error).message })), 60_000).unref();
+		},
+
+		async stopped() {
+			clearInterval(this.sweepTimer);
+			await this.store.close();
+		}
+	};
+}
