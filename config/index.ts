@@ -115,6 +115,10 @@ export interface Config {
 	monitorSampleInterval: number;
 	/** How often a monitor actor persists a camera's live state, ms (status changes at once). */
 	monitorReportMs: number;
+	/** Largest photo a face profile accepts, bytes (before it is re-encoded). */
+	faceImageMaxBytes: number;
+	/** Least distance between the eyes, source pixels, for a photo's face to be usable. */
+	faceMinInterocularPx: number;
 }
 
 export class ConfigError extends Error {
@@ -400,7 +404,9 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		secretsKeySource: secrets.source,
 		cameraOfflineAlertS: int(env, "CAMERA_OFFLINE_ALERT_S", 300, 1, 7 * 24 * 3600),
 		monitorSampleInterval: num(env, "MONITOR_SAMPLE_INTERVAL", 1, 0.2, 3600),
-		monitorReportMs: int(env, "MONITOR_REPORT_MS", 5000, 200, 600_000)
+		monitorReportMs: int(env, "MONITOR_REPORT_MS", 5000, 200, 600_000),
+		faceImageMaxBytes: size(env, "FACE_IMAGE_MAX_SIZE", 10 * 1024 * 1024),
+		faceMinInterocularPx: int(env, "FACE_MIN_INTEROCULAR_PX", 24, 8, 1000)
 	};
 }
 

@@ -3,6 +3,8 @@ import * as apiKey from "./api-key.model";
 import * as attendance from "./attendance.model";
 import * as audit from "./audit.model";
 import * as camera from "./camera.model";
+import * as detection from "./detection.model";
+import * as face from "./face.model";
 import * as login from "./login.model";
 import * as preference from "./preference.model";
 import * as recognition from "./recognition.model";
@@ -24,7 +26,9 @@ export const models = {
 	users: user,
 	logins: login,
 	api_keys: apiKey,
-	preferences: preference
+	preferences: preference,
+	faces: face,
+	detections: detection
 } satisfies Record<
 	string,
 	ModelDefinition

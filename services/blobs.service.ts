@@ -17,7 +17,7 @@ import { mustBe } from "../lib/validation/rules";
 import type { GatewayMeta } from "./schema";
 
 /** Who may read a blob of a kind through the console's /assets route. */
-const READ_PERMISSION: Record<BlobKind, string> = { preview: "cameras:read", snapshot: "cameras:read", thumbnail: "cameras:read", face: "faces:read", export: "attendance:read" };
+const READ_PERMISSION: Record<BlobKind, string> = { preview: "cameras:read", snapshot: "cameras:read", thumbnail: "cameras:read", face: "faces:read", export: "attendance:read", upload: "faces:write" };
 const EXT: Record<string, string> = { "image/jpeg": "jpg", "image/png": "png", "text/csv": "csv", "application/pdf": "pdf", "application/json": "json" };
 
 interface Methods {
@@ -81,6 +81,14 @@ export default function blobsService(cfg: Config): ServiceSchema<{ family: strin
 						if (err instanceof BlobNameError) return { removed: false };
 						throw err;
 					}
+				}
+			},
+
+			list: {
+				visibility: "public",
+				params: { kind: { type: "enum", values: [...BLOB_KINDS], optional: true } },
+				handler(ctx: Context<{ kind?: BlobKind }>) {
+					return this.store.list(ctx.params.kind);
 				}
 			},
 

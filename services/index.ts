@@ -18,6 +18,10 @@ import { PermissionsMiddleware } from "../middlewares/permissions.middleware";
 import attendanceService from "./attendance.service";
 import auditService from "./audit.service";
 import blobsService from "./blobs.service";
+import facesService from "./console/faces.service";
+import detectionsService from "./console/detections.service";
+import detectionsLiveService from "./console/detections-live.service";
+import galleryService from "./gallery.service";
 import callbacksService from "./callbacks.service";
 import camerasService from "./cameras.service";
 import embeddingsService from "./embeddings.service";
@@ -46,11 +50,14 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		authService,
 		apiKeysService,
 		settingsService,
-		blobsService
+		blobsService,
+		galleryService,
+		facesService,
+		detectionsService
 	],
 	inference: [inferenceService],
 	actors: [recognitionService, streamsService, enrollmentService, callbacksService],
-	gateway: [apiService, healthService, rolesService, developerService]
+	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService]
 };
 
 /**

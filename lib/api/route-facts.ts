@@ -16,9 +16,17 @@ export const AUTHENTICATED = "authenticated";
 export type Permission = string;
 
 export interface UploadFacts {
-	/** The multipart field streamed to the action (`ctx.params` is a stream; the other fields come in meta). */
+	/**
+	 * `stream` (default): the one file of `field` is streamed to the action (a video).
+	 * `images`: up to `maxFiles` photos of `field` (or `field[]`) are decoded safely at the
+	 * gateway (lib/images/safe-image.ts), kept as `upload` blobs, and the action gets
+	 * `uploads: [{filename, blob} | {filename, error: {code, message}}]` with the other fields.
+	 */
+	mode?: "stream" | "images";
 	field: string;
+	/** Per file. */
 	maxBytes: number;
+	maxFiles?: number;
 	/** Answer when the field is missing or the body is not multipart. */
 	missing: { code: string; message: string };
 	/** Answer when the field passes maxBytes. */

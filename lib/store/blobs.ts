@@ -9,7 +9,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 
 export const BLOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,150}(\.[a-z0-9]{1,8})?$/;
-export const BLOB_KINDS = ["preview", "snapshot", "thumbnail", "face", "export"] as const;
+export const BLOB_KINDS = ["preview", "snapshot", "thumbnail", "face", "export", "upload"] as const;
 export type BlobKind = (typeof BLOB_KINDS)[number];
 
 export interface BlobInfo {

@@ -25,7 +25,7 @@ import type { GatewayMeta, Principal } from "../schema";
 import { Credentials } from "./credentials";
 import { serveDocs } from "./docs";
 import { SocketMixin } from "./socket.mixin";
-import { streamUpload } from "./uploads";
+import { receiveImages, streamUpload } from "./uploads";
 
 interface AliasFacts {
 	family: Family;
@@ -269,7 +269,13 @@ export default function apiService(cfg: Config): ServiceSchema {
 				const a = req.$alias!;
 				const ctx = req.$ctx!;
 				try {
-					const data = await streamUpload(ctx, req, a.uploadAction!, a.facts.upload!);
+					const up = a.facts.upload!;
+					let data: unknown;
+					if (up.mode === "images") {
+						// Path params (:id) come with the alias; the form's fields beside the photos.
+						const { fields, uploads } = await receiveImages(ctx, req, up);
+						data = await ctx.call(a.uploadAction!, { ...fields, ...((req as { $params?: object }).$params ?? {}), uploads });
+					} else data = await streamUpload(ctx, req, a.uploadAction!, up);
 					const status = ctx.meta.$statusCode ?? a.facts.status ?? 200;
 					sendJson(res, status, successBody(a.family, status, ctx.meta.$message ?? a.facts.message ?? "OK", data, false), { "X-Request-Id": ctx.requestID ?? "" });
 				} catch (err) {

@@ -9,6 +9,7 @@ import Busboy from "@fastify/busboy";
 import type { Context } from "moleculer";
 import { ApiError } from "../../lib/errors";
 import type { UploadFacts } from "../../lib/api/route-facts";
+import { ImageRefusal, normalizeImage } from "../../lib/images/safe-image";
 
 /** Resolves with the action's result; rejects with the error to answer. */
 export function streamUpload(ctx: Context, req: IncomingMessage, action: string, facts: UploadFacts): Promise<unknown> {
@@ -62,6 +63,80 @@ export function streamUpload(ctx: Context, req: IncomingMessage, action: string,
 				resolve(data);
 			} catch (err) {
 				fail(truncated ? tooLarge() : err);
+			}
+		});
+		req.pipe(busboy);
+	});
+}
+
+export interface ImageUpload {
+	filename: string;
+	blob?: string;
+	width?: number;
+	height?: number;
+	error?: { code: string; message: string };
+}
+
+/**
+ * Multipart photos: each file of the declared field is read up to its byte limit, decoded
+ * safely and re-encoded here at the edge, and kept as an `upload` blob for an hour; the
+ * action gets the blob names (or why a file was refused) and the other fields.
+ */
+export function receiveImages(ctx: Context, req: IncomingMessage, facts: UploadFacts): Promise<{ fields: Record<string, string>; uploads: ImageUpload[] }> {
+	const maxFiles = facts.maxFiles ?? 1;
+	return new Promise((resolve, reject) => {
+		const fail = (err: unknown) => {
+			req.unpipe();
+			req.resume();
+			reject(err);
+		};
+		if (!/^multipart\/form-data/i.test(req.headers["content-type"] ?? "")) return fail(new ApiError(400, facts.missing.code, facts.missing.message));
+		if (Number(req.headers["content-length"]) > maxFiles * facts.maxBytes + 1024 * 1024) return fail(new ApiError(413, facts.tooLarge.code, facts.tooLarge.message));
+		let busboy: ReturnType<typeof Busboy>;
+		try {
+			busboy = Busboy({ headers: req.headers as never, limits: { files: maxFiles + 1, fileSize: facts.maxBytes, fields: 20, fieldSize: 4096, parts: maxFiles + 25 } });
+		} catch {
+			return fail(new ApiError(400, facts.missing.code, facts.missing.message));
+		}
+		const fields: Record<string, string> = {};
+		const files: { filename: string; chunks: Buffer[]; truncated: boolean }[] = [];
+		let tooMany = false;
+		busboy.on("field", (name: string, value: string) => {
+			if (/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) fields[name] = value;
+		});
+		busboy.on("file", (field: string, file: NodeJS.ReadableStream & { resume(): void }, filename: string) => {
+			if (field !== facts.field && field !== `${facts.field}[]`) return file.resume();
+			if (files.length >= maxFiles) {
+				tooMany = true;
+				return file.resume();
+			}
+			const f = { filename: String(filename || `image-${files.length + 1}`).slice(0, 200), chunks: [] as Buffer[], truncated: false };
+			files.push(f);
+			file.on("data", (c: Buffer) => f.chunks.push(c));
+			file.on("limit", () => (f.truncated = true));
+		});
+		busboy.on("error", () => fail(new ApiError(400, facts.missing.code, facts.missing.message)));
+		busboy.on("finish", async () => {
+			if (tooMany) return reject(new ApiError(400, "TOO_MANY_IMAGES", `At most ${maxFiles} images per request`));
+			try {
+				const uploads: ImageUpload[] = [];
+				for (const f of files) {
+					if (f.truncated) {
+						uploads.push({ filename: f.filename, error: { code: "IMAGE_TOO_LARGE", message: `${f.filename}: larger than ${facts.maxBytes} bytes` } });
+						continue;
+					}
+					try {
+						const n = await normalizeImage(Buffer.concat(f.chunks), { maxBytes: facts.maxBytes });
+						const saved = await ctx.call<{ name: string }, object>("blobs.put", { kind: "upload", contentType: "image/jpeg", data: n.jpeg, ttlSeconds: 3600 });
+						uploads.push({ filename: f.filename, blob: saved.name, width: n.width, height: n.height });
+					} catch (err) {
+						if (!(err instanceof ImageRefusal)) throw err;
+						uploads.push({ filename: f.filename, error: { code: err.code, message: `${f.filename}: ${err.message}` } });
+					}
+				}
+				resolve({ fields, uploads });
+			} catch (err) {
+				reject(err);
 			}
 		});
 		req.pipe(busboy);

@@ -3,8 +3,8 @@ import { loadConfig } from "../../config";
 import { servicesFor } from "../../services";
 
 const names = (env: Record<string, string>) => servicesFor(loadConfig({ API_KEY: "roles-test-key-0123456789", METRICS_PORT: "off", ...env })).map(f => f(loadConfig({ API_KEY: "roles-test-key-0123456789", METRICS_PORT: "off", ...env })).name).sort();
-const STORES = ["apikeys", "attendance", "audit", "auth", "blobs", "cameras", "embeddings", "metrics", "recognitions", "sessions", "settings", "users"];
-const GATEWAY = ["api", "developer", "health", "roles"];
+const STORES = ["apikeys", "attendance", "audit", "auth", "blobs", "cameras", "detections", "embeddings", "faces", "gallery", "metrics", "recognitions", "sessions", "settings", "users"];
+const GATEWAY = ["api", "detectionsLive", "developer", "health", "roles"];
 
 describe("services of a node", () => {
 	it("runs the store services only on the storage node with the embedded stores", () => {

@@ -1,0 +1,371 @@
+/**
+ * Face profiles (storage role; seed 002 "Face Registration", seed 004's users with faces):
+ * a person (employeeId, name, department) with up to five photos. Every photo was decoded
+ * safely at the gateway (lib/images/safe-image.ts) and must hold exactly one usable face;
+ * its embedding goes into THE gallery (services/gallery.service.ts), its photo into the blob
+ * store. A request whose photos are not all usable is refused whole (400, naming each photo
+ * and why): nothing of it is kept. Deleting a profile or a photo removes its embeddings and
+ * blobs in the same operation; nothing of it remains searchable.
+ */
+import crypto from "node:crypto";
+import type { Context, ServiceSchema } from "moleculer";
+import type { Config } from "../../config";
+import { DbMixin } from "../../mixins/db.mixin";
+import { pageParams, paged, pageQuery, type PageParams } from "../../lib/api/paging";
+import { judgePhoto, type PhotoVerdict } from "../../lib/recognition/photo";
+import { ApiError, notFound } from "../../lib/errors";
+import type { AnalyzeResult } from "../../lib/vision/engine";
+import type { ImageUpload } from "../gateway/uploads";
+import { galleryPointId } from "../gallery.service";
+import type { DbServiceVars, GatewayMeta } from "../schema";
+
+export const MAX_IMAGES = 5;
+
+export interface FaceImage {
+	id: string;
+	blob: string;
+	filename: string;
+	width: number;
+	height: number;
+	box: [number, number, number, number];
+	quality: number;
+	embeddingVersion: number;
+	createdAt: Date;
+}
+
+export interface ProfileDoc {
+	_id: string;
+	employeeId: string;
+	name: string;
+	department: string;
+	/** pending: no usable photo; active: matched; archived: kept, never matched. */
+	status: "pending" | "active" | "archived";
+	archived: boolean;
+	images: FaceImage[];
+	createdAt: Date;
+	updatedAt: Date;
+	version: number;
+}
+
+const imageView = (p: ProfileDoc, i: FaceImage) => ({
+	id: i.id,
+	url: `/api/v1/assets/${i.blob}`,
+	filename: i.filename,
+	width: i.width,
+	height: i.height,
+	quality: i.quality,
+	embeddingVersion: i.embeddingVersion,
+	createdAt: new Date(i.createdAt).toISOString(),
+	profileId: p._id
+});
+
+const statusOf = (archived: boolean, images: FaceImage[]): ProfileDoc["status"] => (archived ? "archived" : images.length ? "active" : "pending");
+
+const PROFILE_RESPONSE = {
+	type: "object",
+	properties: {
+		id: { type: "string" },
+		employeeId: { type: "string" },
+		name: { type: "string" },
+		department: { type: "string" },
+		status: { type: "string", enum: ["pending", "active", "archived"] },
+		imageCount: { type: "integer" },
+		thumbnail: { type: ["string", "null"] },
+		images: { type: "array", items: { type: "object" } },
+		version: { type: "integer" }
+	}
+};
+
+const uploadsParam = {
+	type: "array",
+	max: MAX_IMAGES + 1,
+	optional: true,
+	items: { type: "object", props: { filename: "string", blob: { type: "string", optional: true }, width: { type: "number", optional: true }, height: { type: "number", optional: true }, error: { type: "object", optional: true } } }
+} as const;
+
+const images = (maxBytes: number) => ({
+	mode: "images" as const,
+	field: "images",
+	maxFiles: MAX_IMAGES,
+	maxBytes,
+	missing: { code: "IMAGES_REQUIRED", message: "Send the photos as multipart/form-data, field images" },
+	tooLarge: { code: "PAYLOAD_TOO_LARGE", message: `At most ${MAX_IMAGES} photos of ${Math.round(maxBytes / 1048576)} MB` }
+});
+
+interface Methods {
+	byId(id: string): Promise<ProfileDoc>;
+	view(d: ProfileDoc, withImages?: boolean): Record<string, unknown>;
+	/** Judge and keep the photos of a request: all usable, or a 400 naming each refused one (nothing kept). */
+	admit(ctx: Context, profileId: string, employeeId: string, uploads: ImageUpload[], active: boolean): Promise<FaceImage[]>;
+	forget(d: ProfileDoc, imgs: FaceImage[]): Promise<void>;
+}
+type Vars = DbServiceVars;
+
+export default function facesService(cfg: Config): ServiceSchema<{ family: string; resource: string }, Methods, Vars> {
+	return {
+		name: "faces",
+		mixins: [DbMixin("faces", cfg)],
+		settings: { family: "console", resource: "face" },
+		actions: {
+			list: {
+				rest: "GET /faces",
+				permission: "faces:read",
+				paged: true,
+				openapi: { summary: "Face profiles", tags: ["faces"], response: PROFILE_RESPONSE },
+				params: {
+					...pageParams,
+					department: { type: "string", max: 200, optional: true },
+					status: { type: "enum", values: ["pending", "active", "archived"], optional: true },
+					search: { type: "string", max: 100, trim: true, optional: true },
+					$$strict: true
+				},
+				async handler(ctx: Context<PageParams & { department?: string; status?: string; search?: string }>) {
+					const p = ctx.params;
+					const query: Record<string, unknown> = {};
+					if (p.department) query.department = p.department;
+					if (p.status) query.status = p.status;
+					let docs: ProfileDoc[] = await this.adapter.find({ query, sort: ["name"] });
+					const s = p.search?.toLowerCase();
+					if (s) docs = docs.filter(d => d.name.toLowerCase().includes(s) || d.employeeId.toLowerCase().includes(s));
+					const { offset, limit } = pageQuery(p);
+					return paged(docs.slice(offset, offset + limit).map(d => this.view(d)), docs.length, p);
+				}
+			},
+
+			create: {
+				rest: "POST /faces",
+				permission: "faces:write",
+				status: 201,
+				upload: images(cfg.faceImageMaxBytes),
+				openapi: {
+					summary: "Register a person with up to 5 photos (multipart: name, employeeId, department, images[]); each photo must show exactly one usable face",
+					tags: ["faces"],
+					response: PROFILE_RESPONSE,
+					errors: ["NO_FACE_DETECTED", "MULTIPLE_FACES", "LOW_QUALITY_FACE", "INVALID_IMAGE", "IMAGE_TOO_LARGE", "EMPLOYEE_ID_TAKEN", "TOO_MANY_IMAGES"]
+				},
+				params: {
+					name: { type: "string", min: 1, max: 200, trim: true },
+					employeeId: { type: "string", min: 1, max: 64, trim: true, pattern: "^[A-Za-z0-9._-]+$" },
+					department: { type: "string", max: 200, trim: true, optional: true },
+					uploads: uploadsParam,
+					$$strict: true
+				},
+				async handler(ctx: Context<{ name: string; employeeId: string; department?: string; uploads?: ImageUpload[] }, GatewayMeta>) {
+					const { name, employeeId, department } = ctx.params;
+					if ((await this.adapter.count({ query: { employeeId } })) > 0) throw new ApiError(409, "EMPLOYEE_ID_TAKEN", `A profile with employeeId ${employeeId} exists`);
+					const id = crypto.randomUUID();
+					const imgs = await this.admit(ctx, id, employeeId, ctx.params.uploads ?? [], true);
+					const now = new Date();
+					const doc: ProfileDoc = { _id: id, employeeId, name, department: department ?? "", status: statusOf(false, imgs), archived: false, images: imgs, createdAt: now, updatedAt: now, version: 1 };
+					try {
+						await this.adapter.insert(doc);
+					} catch (err) {
+						await this.forget(doc, imgs);
+						if (/unique|duplicate/i.test((err as Error).message)) throw new ApiError(409, "EMPLOYEE_ID_TAKEN", `A profile with employeeId ${employeeId} exists`);
+						throw err;
+					}
+					ctx.meta.$audit = { resourceId: id, message: `Registered ${name} (${employeeId}) with ${imgs.length} photo(s)` };
+					this.broker.broadcast("faces.changed", { profileId: id });
+					return this.view(doc, true);
+				}
+			},
+
+			get: {
+				rest: "GET /faces/:id",
+				permission: "faces:read",
+				openapi: { summary: "One face profile with its photos", tags: ["faces"], response: PROFILE_RESPONSE, errors: ["FACE_NOT_FOUND"] },
+				params: { id: { type: "string", max: 64 }, $$strict: true },
+				async handler(ctx: Context<{ id: string }>) {
+					return this.view(await this.byId(ctx.params.id), true);
+				}
+			},
+
+			update: {
+				rest: "PUT /faces/:id",
+				permission: "faces:write",
+				openapi: { summary: "Change a profile (archived: kept, never matched)", tags: ["faces"], response: PROFILE_RESPONSE, errors: ["FACE_NOT_FOUND", "VERSION_CONFLICT", "EMPLOYEE_ID_TAKEN"] },
+				params: {
+					id: { type: "string", max: 64 },
+					name: { type: "string", min: 1, max: 200, trim: true, optional: true },
+					employeeId: { type: "string", min: 1, max: 64, trim: true, pattern: "^[A-Za-z0-9._-]+$", optional: true },
+					department: { type: "string", max: 200, trim: true, optional: true },
+					archived: { type: "boolean", optional: true },
+					version: { type: "number", integer: true, min: 1, optional: true },
+					$$strict: true
+				},
+				async handler(ctx: Context<{ id: string; name?: string; employeeId?: string; department?: string; archived?: boolean; version?: number }>) {
+					const { id, version, ...changes } = ctx.params;
+					const doc = await this.byId(id);
+					if (version !== undefined && version !== doc.version) throw new ApiError(409, "VERSION_CONFLICT", `Profile ${id} changed meanwhile (version ${doc.version})`);
+					if (changes.employeeId && changes.employeeId !== doc.employeeId && (await this.adapter.count({ query: { employeeId: changes.employeeId } })) > 0)
+						throw new ApiError(409, "EMPLOYEE_ID_TAKEN", `A profile with employeeId ${changes.employeeId} exists`);
+					const archived = changes.archived ?? doc.archived;
+					const set = { ...changes, archived, status: statusOf(archived, doc.images), updatedAt: new Date(), version: doc.version + 1 };
+					const n = await this.adapter.updateMany({ _id: id, version: doc.version }, { $set: set });
+					if (n !== 1) throw new ApiError(409, "VERSION_CONFLICT", `Profile ${id} changed meanwhile`);
+					// The points say whether they are matched, and whose they are.
+					if (archived !== doc.archived || (changes.employeeId && changes.employeeId !== doc.employeeId))
+						await ctx.call("gallery.patch", { profileId: id, set: { active: !archived, employeeId: changes.employeeId ?? doc.employeeId } });
+					this.broker.broadcast("faces.changed", { profileId: id });
+					return this.view(await this.byId(id), true);
+				}
+			},
+
+			remove: {
+				rest: "DELETE /faces/:id",
+				permission: "faces:write",
+				status: 204,
+				openapi: { summary: "Delete a profile: its embeddings and photos go with it", tags: ["faces"], errors: ["FACE_NOT_FOUND"] },
+				params: { id: { type: "string", max: 64 }, $$strict: true },
+				async handler(ctx: Context<{ id: string }, GatewayMeta>) {
+					const doc = await this.byId(ctx.params.id);
+					// Unsearchable first, then gone.
+					await ctx.call("gallery.remove", { profileId: doc._id });
+					await this.adapter.removeById(doc._id);
+					await this.forget(doc, doc.images);
+					ctx.meta.$audit = { resourceId: doc._id, message: `Deleted ${doc.name} (${doc.employeeId}) and ${doc.images.length} photo(s)` };
+					this.broker.broadcast("faces.changed", { profileId: doc._id, deleted: true });
+					return null;
+				}
+			},
+
+			images: {
+				rest: "GET /faces/:id/images",
+				permission: "faces:read",
+				openapi: { summary: "A profile's photos", tags: ["faces"], response: { type: "array", items: { type: "object" } } },
+				params: { id: { type: "string", max: 64 }, $$strict: true },
+				async handler(ctx: Context<{ id: string }>) {
+					const doc = await this.byId(ctx.params.id);
+					return doc.images.map(i => imageView(doc, i));
+				}
+			},
+
+			addImages: {
+				rest: "POST /faces/:id/images",
+				permission: "faces:write",
+				status: 201,
+				upload: images(cfg.faceImageMaxBytes),
+				openapi: { summary: "Add photos to a profile (at most 5 in all)", tags: ["faces"], response: PROFILE_RESPONSE, errors: ["NO_FACE_DETECTED", "MULTIPLE_FACES", "LOW_QUALITY_FACE", "TOO_MANY_IMAGES"] },
+				params: { id: { type: "string", max: 64 }, uploads: uploadsParam, $$strict: true },
+				async handler(ctx: Context<{ id: string; uploads?: ImageUpload[] }, GatewayMeta>) {
+					const doc = await this.byId(ctx.params.id);
+					const uploads = ctx.params.uploads ?? [];
+					if (uploads.length === 0) throw new ApiError(400, "IMAGES_REQUIRED", "No photo in the request (multipart field images)");
+					if (doc.images.length + uploads.length > MAX_IMAGES) throw new ApiError(400, "TOO_MANY_IMAGES", `A profile has at most ${MAX_IMAGES} photos (${doc.images.length} now)`);
+					const imgs = await this.admit(ctx, doc._id, doc.employeeId, uploads, !doc.archived);
+					const all = [...doc.images, ...imgs];
+					const n = await this.adapter.updateMany({ _id: doc._id, version: doc.version }, { $set: { images: all, status: statusOf(doc.archived, all), updatedAt: new Date(), version: doc.version + 1 } });
+					if (n !== 1) {
+						await ctx.call("gallery.remove", { ids: imgs.map(i => galleryPointId(doc._id, i.id)) });
+						await this.forget(doc, imgs);
+						throw new ApiError(409, "VERSION_CONFLICT", `Profile ${doc._id} changed meanwhile`);
+					}
+					ctx.meta.$audit = { resourceId: doc._id, message: `Added ${imgs.length} photo(s) to ${doc.name}` };
+					this.broker.broadcast("faces.changed", { profileId: doc._id });
+					return this.view(await this.byId(doc._id), true);
+				}
+			},
+
+			removeImage: {
+				rest: "DELETE /faces/:id/images/:imageId",
+				permission: "faces:write",
+				status: 204,
+				openapi: { summary: "Remove one photo: its embedding and blob go with it", tags: ["faces"], errors: ["FACE_NOT_FOUND", "IMAGE_NOT_FOUND"] },
+				params: { id: { type: "string", max: 64 }, imageId: { type: "string", max: 64 }, $$strict: true },
+				async handler(ctx: Context<{ id: string; imageId: string }, GatewayMeta>) {
+					const doc = await this.byId(ctx.params.id);
+					const img = doc.images.find(i => i.id === ctx.params.imageId);
+					if (!img) throw notFound("IMAGE_NOT_FOUND", `Photo not found: ${ctx.params.imageId}`);
+					await ctx.call("gallery.remove", { ids: [galleryPointId(doc._id, img.id)] });
+					const rest = doc.images.filter(i => i.id !== img.id);
+					await this.adapter.updateById(doc._id, { $set: { images: rest, status: statusOf(doc.archived, rest), updatedAt: new Date(), version: doc.version + 1 } });
+					await this.forget(doc, [img]);
+					ctx.meta.$audit = { resourceId: doc._id, message: `Removed photo ${img.id} of ${doc.name}` };
+					this.broker.broadcast("faces.changed", { profileId: doc._id });
+					return null;
+				}
+			},
+
+			/** Profiles by id, for matches and history (not routed). */
+			byIds: {
+				visibility: "public",
+				params: { ids: { type: "array", items: "string", max: 1000 } },
+				async handler(ctx: Context<{ ids: string[] }>) {
+					const docs: ProfileDoc[] = await this.adapter.find({ query: { _id: { $in: ctx.params.ids } } });
+					return docs.map(d => ({ id: d._id, employeeId: d.employeeId, name: d.name, department: d.department, status: d.status }));
+				}
+			}
+		},
+
+		methods: {
+			async byId(id: string) {
+				const doc: ProfileDoc | null = await this.adapter.findById(id);
+				if (!doc) throw notFound("FACE_NOT_FOUND", `Face profile not found: ${id}`);
+				return doc;
+			},
+
+			view(d: ProfileDoc, withImages = false) {
+				return {
+					id: d._id,
+					employeeId: d.employeeId,
+					name: d.name,
+					department: d.department,
+					status: d.status,
+					imageCount: d.images.length,
+					thumbnail: d.images[0] ? `/api/v1/assets/${d.images[0].blob}` : null,
+					...(withImages ? { images: d.images.map(i => imageView(d, i)) } : {}),
+					createdAt: new Date(d.createdAt).toISOString(),
+					updatedAt: new Date(d.updatedAt).toISOString(),
+					version: d.version
+				};
+			},
+
+			async admit(ctx: Context, profileId: string, employeeId: string, uploads: ImageUpload[], active: boolean) {
+				if (uploads.length > MAX_IMAGES) throw new ApiError(400, "TOO_MANY_IMAGES", `At most ${MAX_IMAGES} photos`);
+				const verdicts: { upload: ImageUpload; verdict: PhotoVerdict | null; error?: { code: string; message: string } }[] = [];
+				for (const u of uploads) {
+					if (u.error || !u.blob) {
+						verdicts.push({ upload: u, verdict: null, error: u.error ?? { code: "INVALID_IMAGE", message: `${u.filename}: not stored` } });
+						continue;
+					}
+					const blob = await ctx.call<{ data: Buffer }, object>("blobs.get", { name: u.blob });
+					const analysis = await ctx.call<AnalyzeResult, object>("inference.analyze", { image: blob.data, maxFaces: 10, minFaceSize: 20 });
+					const verdict = judgePhoto(analysis, { minInterocularPx: cfg.faceMinInterocularPx, minSharpness: 15, maxPose: 40 });
+					verdicts.push({ upload: u, verdict, error: verdict.ok ? undefined : { code: verdict.code, message: `${u.filename}: ${verdict.message}` } });
+				}
+				const refused = verdicts.filter(v => v.error);
+				if (refused.length) {
+					for (const v of verdicts) if (v.upload.blob) await ctx.call("blobs.remove", { name: v.upload.blob }).catch(() => undefined);
+					const first = refused[0].error!;
+					throw new ApiError(400, first.code, refused.map(r => r.error!.message).join("; "), {
+						details: verdicts.flatMap((v, i) => (v.error ? [{ field: `images[${i}]`, issue: `${v.error.code}: ${v.error.message}` }] : []))
+					});
+				}
+				// Every photo is usable: keep them, then make them searchable.
+				const now = new Date();
+				const kept: FaceImage[] = [];
+				for (const v of verdicts) {
+					const ok = v.verdict as PhotoVerdict & { ok: true };
+					const id = crypto.randomUUID();
+					const blob = `face-${profileId}-${id}.jpg`;
+					const data = await ctx.call<{ data: Buffer }, object>("blobs.get", { name: v.upload.blob! });
+					await ctx.call("blobs.put", { name: blob, kind: "face", contentType: "image/jpeg", data: data.data });
+					await ctx.call("blobs.remove", { name: v.upload.blob! });
+					kept.push({ id, blob, filename: v.upload.filename, width: v.upload.width ?? 0, height: v.upload.height ?? 0, box: ok.face.box, quality: ok.quality, embeddingVersion: ok.face.embeddingVersion ?? 0, createdAt: now });
+				}
+				if (kept.length)
+					await ctx.call("gallery.upsert", {
+						points: kept.map((img, i) => {
+							const face = (verdicts[i].verdict as PhotoVerdict & { ok: true }).face;
+							return { id: galleryPointId(profileId, img.id), vector: face.embedding, payload: { profileId, imageId: img.id, employeeId, embeddingVersion: img.embeddingVersion, quality: img.quality, active } };
+						})
+					});
+				return kept;
+			},
+
+			async forget(_d: ProfileDoc, imgs: FaceImage[]) {
+				for (const i of imgs) await this.broker.call("blobs.remove", { name: i.blob }).catch(() => undefined);
+			}
+		}
+	};
+}
