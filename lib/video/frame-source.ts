@@ -81,6 +81,8 @@ export interface OpenInfo {
 
 export interface SourceStats {
 	packets: number;
+	/** Bytes of the video packets read (a stream's bitrate, with the wall time). */
+	bytes?: number;
 	decodedPackets: number;
 	frames: number;
 	mode: SamplingMode;
@@ -247,6 +249,7 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 			let keep = false;
 			try {
 				stats.packets++;
+				stats.bytes = (stats.bytes ?? 0) + packet.size;
 				const ts = packet.pts !== AV_NOPTS_VALUE ? packet.pts : packet.dts;
 				const t = ts !== AV_NOPTS_VALUE ? seconds(ts, tb) : lastT;
 				lastT = t;
