@@ -1,14 +1,15 @@
 /**
  * Operators' commands in `npm run repl` (README, "Operating a cluster"):
  *   cluster                   nodes with their roles and load
- *   actors                    session and camera actors: node, lease token, status, scan lag
+ *   actors                    session, camera and monitor actors: node, lease token, status, lag
  *   slots                     running sessions and the node serving each
  *   move <slotId> <nodeID>    move a session's actors to another actors node
- *   drain <nodeID>            hand every session of an actors node to the others
+ *   move-monitor <cameraId> <nodeID>   move a camera's monitor actor to another actors node
+ *   drain <nodeID>            hand every session and monitor of an actors node to the others
  *   inference                 inference nodes: queue, engines, latency, requests served
  */
 import type { ServiceBroker } from "moleculer";
-import { clusterActors, clusterNodes, clusterSessions, drainNode, inferenceQueues, moveSession } from "../lib/cluster/operator";
+import { clusterActors, clusterNodes, clusterSessions, drainNode, inferenceQueues, moveMonitor, moveSession } from "../lib/cluster/operator";
 
 type Command = { command: string; description: string; action: (broker: ServiceBroker, args: Record<string, string>) => Promise<void> };
 
@@ -20,9 +21,10 @@ const show = (rows: unknown) => {
 
 export const replCommands: Command[] = [
 	{ command: "cluster", description: "Rollcall nodes with their roles and load", action: async broker => show(await clusterNodes(broker)) },
-	{ command: "actors", description: "Session and camera actors with their node, lease and scan lag", action: async broker => show(await clusterActors(broker)) },
+	{ command: "actors", description: "Session, camera and monitor actors with their node, lease, status and lag", action: async broker => show(await clusterActors(broker)) },
 	{ command: "slots", description: "Running recognition sessions and the node serving each", action: async broker => show(await clusterSessions(broker)) },
 	{ command: "move <slotId> <nodeID>", description: "Move a session's actors to another actors node", action: async (broker, a) => show(await moveSession(broker, Number(a.slotId), a.nodeID)) },
-	{ command: "drain <nodeID>", description: "Hand every session of an actors node to the others", action: async (broker, a) => show(await drainNode(broker, a.nodeID)) },
+	{ command: "move-monitor <cameraId> <nodeID>", description: "Move a camera's monitor actor to another actors node", action: async (broker, a) => show(await moveMonitor(broker, Number(a.cameraId), a.nodeID)) },
+	{ command: "drain <nodeID>", description: "Hand every session and camera monitor of an actors node to the others", action: async (broker, a) => show(await drainNode(broker, a.nodeID)) },
 	{ command: "inference", description: "Inference nodes: queue, engines, latency, requests served", action: async broker => show(await inferenceQueues(broker)) }
 ];

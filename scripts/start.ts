@@ -43,12 +43,13 @@ export async function main(opts: { repl?: boolean } = {}): Promise<void> {
 		if (stopping) return;
 		stopping = true;
 		broker.logger.info("Stopping", { signal });
-		// An actors node hands its sessions to the other actors nodes before it goes.
-		if (broker.getLocalService("recognition") && cfg.transporter)
-			await broker
-				.call("recognition.drain", {}, { nodeID: broker.nodeID, timeout: 60_000 })
-				.then(r => broker.logger.info("Drained before stopping", r as object))
-				.catch(err => broker.logger.warn("Drain before stop failed", { error: (err as Error).message }));
+		// An actors node hands its sessions, then its camera monitors, to the other actors nodes before it goes.
+		for (const service of ["recognition", "monitors"])
+			if (broker.getLocalService(service) && cfg.transporter)
+				await broker
+					.call(`${service}.drain`, {}, { nodeID: broker.nodeID, timeout: 60_000 })
+					.then(r => broker.logger.info("Drained before stopping", { of: service, ...(r as object) }))
+					.catch(err => broker.logger.warn("Drain before stop failed", { of: service, error: (err as Error).message }));
 		await broker.stop().catch(err => broker.logger.error("Stop failed", err));
 		process.exit(0);
 	};

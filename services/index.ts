@@ -28,6 +28,7 @@ import embeddingsService from "./embeddings.service";
 import enrollmentService from "./enrollment.service";
 import inferenceService from "./inference.service";
 import metricsService from "./metrics.service";
+import monitorsService from "./monitors.service";
 import recognitionService from "./recognition.service";
 import recognitionsService from "./recognitions.service";
 import sessionsService from "./sessions.service";
@@ -56,7 +57,7 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		detectionsService
 	],
 	inference: [inferenceService],
-	actors: [recognitionService, streamsService, enrollmentService, callbacksService],
+	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService],
 	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService]
 };
 
@@ -95,7 +96,7 @@ const actorsStopFirst = {
 	name: "ActorsStopFirst",
 	async stopping(broker: ServiceBroker) {
 		const of = (kind: string) => broker.services.filter(s => (s.settings as { actor?: string })?.actor === kind);
-		for (const kind of ["camera", "session"]) await Promise.all(of(kind).map(s => broker.destroyService(s)));
+		for (const kind of ["camera", "monitor", "session"]) await Promise.all(of(kind).map(s => broker.destroyService(s)));
 	}
 };
 

@@ -1,7 +1,8 @@
 /**
  * What operators ask of a running cluster, from any broker that joined it (the REPL node):
- * nodes with roles and load, actors with their node, state and scan lag, sessions, moving a
- * session, draining a node, inference queues and latencies. The REPL commands
+ * nodes with roles and load, actors (sessions, their cameras, camera monitors) with their
+ * node, state and lag, sessions, moving a session or a monitor, draining a node, inference
+ * queues and latencies. The REPL commands
  * (scripts/repl-commands.ts) print these; the cluster tests call them too.
  */
 import type { ServiceBroker } from "moleculer";
@@ -26,6 +27,8 @@ export interface NodeRow {
 	cpu: number | null;
 	sessions: number | null;
 	cameras: number | null;
+	/** Monitor actors (enabled cameras watched all day). */
+	monitors: number | null;
 	draining: boolean | null;
 	inferenceQueue: string | null;
 }
@@ -41,6 +44,7 @@ export async function clusterNodes(broker: ServiceBroker): Promise<NodeRow[]> {
 			.map(async n => {
 				const roles = [...byNode.get(n.id)!].sort();
 				const load = roles.includes("actors") ? await broker.call<{ sessions: number; cameras: number; draining: boolean }, object>("recognition.load", {}, { nodeID: n.id }).catch(() => null) : null;
+				const monitors = nodesOf(broker, "monitors").includes(n.id) ? await broker.call<{ monitors: number }, object>("monitors.load", {}, { nodeID: n.id }).catch(() => null) : null;
 				const inf = roles.includes("inference") ? await broker.call<{ queue: { running: number; waiting: number } }, object>("inference.info", {}, { nodeID: n.id }).catch(() => null) : null;
 				return {
 					nodeID: n.id,
@@ -48,6 +52,7 @@ export async function clusterNodes(broker: ServiceBroker): Promise<NodeRow[]> {
 					cpu: n.cpu ?? null,
 					sessions: load?.sessions ?? null,
 					cameras: load?.cameras ?? null,
+					monitors: monitors?.monitors ?? null,
 					draining: load?.draining ?? null,
 					inferenceQueue: inf ? `${inf.queue.running} running, ${inf.queue.waiting} waiting` : null
 				};
@@ -57,13 +62,18 @@ export async function clusterNodes(broker: ServiceBroker): Promise<NodeRow[]> {
 
 export interface ActorRow {
 	nodeID: string;
-	slotId: number;
+	kind: "session" | "camera" | "monitor";
+	/** Sessions and their cameras; null for monitors. */
+	slotId: number | null;
 	token: number;
 	cameraId: number | null;
 	status: string;
 	lagMs: number | null;
+	/** Frames analysed (session cameras) or samples taken (monitors). */
 	frames: number | null;
 	skipped: number | null;
+	/** Measured frame rate of a monitored stream. */
+	fps: number | null;
 }
 
 export async function clusterActors(broker: ServiceBroker): Promise<ActorRow[]> {
@@ -71,8 +81,16 @@ export async function clusterActors(broker: ServiceBroker): Promise<ActorRow[]> 
 	for (const nodeID of nodesOf(broker, "recognition")) {
 		const actors = await broker.call<any[], object>("recognition.actors", {}, { nodeID }).catch(() => []);
 		for (const a of actors) {
-			rows.push({ nodeID, slotId: a.slotId, token: a.token, cameraId: null, status: a.draining ? "session (draining)" : "session", lagMs: null, frames: null, skipped: null });
-			for (const c of a.cameras) rows.push({ nodeID, slotId: a.slotId, token: a.token, cameraId: c.cameraId, status: c.status, lagMs: c.lagMs ?? null, frames: c.frames ?? null, skipped: c.skipped ?? null });
+			rows.push({ nodeID, kind: "session", slotId: a.slotId, token: a.token, cameraId: null, status: a.draining ? "session (draining)" : "session", lagMs: null, frames: null, skipped: null, fps: null });
+			for (const c of a.cameras) rows.push({ nodeID, kind: "camera", slotId: a.slotId, token: a.token, cameraId: c.cameraId, status: c.status, lagMs: c.lagMs ?? null, frames: c.frames ?? null, skipped: c.skipped ?? null, fps: null });
+		}
+	}
+	for (const nodeID of nodesOf(broker, "monitors")) {
+		const monitors = await broker.call<any[], object>("monitors.actors", {}, { nodeID }).catch(() => []);
+		for (const a of monitors) {
+			const m = a.monitor ?? {};
+			const status = `${m.status ?? "unknown"}${a.draining ? " (draining)" : ""}`;
+			rows.push({ nodeID, kind: "monitor", slotId: null, token: a.token, cameraId: a.cameraId, status, lagMs: m.lagMs ?? null, frames: m.samples ?? null, skipped: m.skipped ?? null, fps: m.fps ?? null });
 		}
 	}
 	return rows;
@@ -86,9 +104,18 @@ export async function moveSession(broker: ServiceBroker, slotId: number, nodeID:
 	return broker.call<{ slotId: number; from: string | null; to: string; gapMs: number; token?: number }, object>("recognition.move", { slotId, nodeID });
 }
 
+export async function moveMonitor(broker: ServiceBroker, cameraId: number, nodeID: string) {
+	return broker.call<{ cameraId: number; from: string | null; to: string; gapMs: number; token?: number }, object>("monitors.move", { cameraId, nodeID });
+}
+
+/** Hand every session of an actors node to the others, then its camera monitors (`monitors`). */
 export async function drainNode(broker: ServiceBroker, nodeID: string) {
 	if (!nodesOf(broker, "recognition").includes(nodeID)) throw new Error(`${nodeID} is not a live actors node`);
-	return broker.call<{ nodeID: string; moved: { slotId: number; to: string; gapMs: number }[]; kept: number[] }, object>("recognition.drain", {}, { nodeID, timeout: 120_000 });
+	const sessions = await broker.call<{ nodeID: string; moved: { slotId: number; to: string; gapMs: number }[]; kept: number[] }, object>("recognition.drain", {}, { nodeID, timeout: 120_000 });
+	const monitors = nodesOf(broker, "monitors").includes(nodeID)
+		? await broker.call<{ moved: { cameraId: number; to: string; gapMs: number }[]; kept: number[] }, object>("monitors.drain", {}, { nodeID, timeout: 120_000 })
+		: null;
+	return { ...sessions, monitors: monitors ? { moved: monitors.moved, kept: monitors.kept } : null };
 }
 
 export async function inferenceQueues(broker: ServiceBroker) {

@@ -8,17 +8,17 @@ const GATEWAY = ["api", "detectionsLive", "developer", "health", "roles"];
 
 describe("services of a node", () => {
 	it("runs the store services only on the storage node with the embedded stores", () => {
-		expect(names({ SERVICES: "actors" })).toEqual(["callbacks", "enrollment", "recognition", "streams"]);
+		expect(names({ SERVICES: "actors" })).toEqual(["callbacks", "enrollment", "monitors", "recognition", "streams"]);
 		expect(names({ SERVICES: "gateway" })).toEqual(GATEWAY);
 		expect(names({ SERVICES: "storage" })).toEqual(STORES);
 	});
 
 	it("runs them on every gateway and actors node when MongoDB and Qdrant are configured", () => {
 		const real = { MONGO_URI: "mongodb://127.0.0.1:27017/rollcall", QDRANT_URL: "http://127.0.0.1:6333" };
-		expect(names({ ...real, SERVICES: "actors" })).toEqual(["callbacks", "enrollment", "recognition", "streams", ...STORES].sort());
+		expect(names({ ...real, SERVICES: "actors" })).toEqual(["callbacks", "enrollment", "monitors", "recognition", "streams", ...STORES].sort());
 		expect(names({ ...real, SERVICES: "gateway" })).toEqual([...GATEWAY, ...STORES].sort());
 		expect(names({ ...real, SERVICES: "inference" })).toEqual(["inference"]);
 		// Only MongoDB: embeddings still live on the storage node, so nothing moves.
-		expect(names({ MONGO_URI: real.MONGO_URI, SERVICES: "actors" })).toEqual(["callbacks", "enrollment", "recognition", "streams"]);
+		expect(names({ MONGO_URI: real.MONGO_URI, SERVICES: "actors" })).toEqual(["callbacks", "enrollment", "monitors", "recognition", "streams"]);
 	});
 });
