@@ -24,6 +24,7 @@ import { framePayload } from "../lib/cluster/frame-transport";
 import { VideoSourceError } from "../lib/video/errors";
 import { openFrames, type VideoFrame } from "../lib/video/frame-source";
 import { submissionId, videoUrl } from "../lib/validation/rules";
+import type { Implements } from "./schema";
 
 /** Sampling periods of the spec: generate every 0.5 s, validate every 1 s. */
 export const GENERATE_EVERY_SECONDS = 0.5;
@@ -33,7 +34,22 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 type Meta = { $message?: string };
 
-export default function enrollmentService(cfg: Config): ServiceSchema {
+interface Settings {
+	family: string;
+	frameWidth: number;
+	maxSeconds: number;
+	minQuality: number;
+	maxUploadBytes: number;
+}
+
+interface Methods {
+	locate(videoUrl: string): VideoLocation;
+	scan(ctx: Context, location: VideoLocation, everySeconds: number, embed: boolean): Promise<ScanResult>;
+	toApiError(err: unknown): ApiError;
+	audit(ctx: Context, action: string, details: Record<string, unknown>): Promise<void>;
+}
+
+export default function enrollmentService(cfg: Config): ServiceSchema<Settings, Methods, object> {
 	const MB = Math.round(cfg.maxUploadBytes / (1024 * 1024));
 
 	return {
@@ -52,7 +68,7 @@ export default function enrollmentService(cfg: Config): ServiceSchema {
 				permission: "embeddings:write",
 				message: "Face embedding generated successfully",
 				params: { videoUrl, submissionId },
-				async handler(this: any, ctx: Context<{ videoUrl: string; submissionId: number }>) {
+				async handler(ctx: Context<{ videoUrl: string; submissionId: number }>) {
 					const { videoUrl, submissionId } = ctx.params;
 					const started = performance.now();
 					const shown = redactUrl(videoUrl);
@@ -110,7 +126,7 @@ export default function enrollmentService(cfg: Config): ServiceSchema {
 					tooLarge: { code: "FILE_TOO_LARGE", message: `Video file exceeds maximum size of ${MB}MB` }
 				},
 				params: { filename: { type: "string", optional: true }, mimetype: { type: "string", optional: true } },
-				async handler(this: any, ctx: Context<{ filename?: string; mimetype?: string }, Meta>) {
+				async handler(ctx: Context<{ filename?: string; mimetype?: string }, Meta>) {
 					const stream = (ctx as unknown as { stream?: Readable | null }).stream;
 					if (!stream) throw badRequest("VIDEO_FILE_REQUIRED", "Video file is required");
 					const started = performance.now();
@@ -162,7 +178,7 @@ export default function enrollmentService(cfg: Config): ServiceSchema {
 			},
 
 			/** Decode sampled frames and analyse them on the inference nodes (embeddings only for generate). */
-			async scan(this: any, ctx: Context, location: VideoLocation, everySeconds: number, embed: boolean): Promise<ScanResult> {
+			async scan(ctx: Context, location: VideoLocation, everySeconds: number, embed: boolean): Promise<ScanResult> {
 				const spec = location.kind === "file" ? { file: location.path } : { url: location.url };
 				const frames = openFrames(spec, {
 					everySeconds,
@@ -193,13 +209,13 @@ export default function enrollmentService(cfg: Config): ServiceSchema {
 				return serverError("VIDEO_PROCESSING_FAILED", `Failed to process video: ${(err as Error)?.message ?? String(err)}`);
 			},
 
-			async audit(this: any, ctx: Context, action: string, details: Record<string, unknown>) {
+			async audit(ctx: Context, action: string, details: Record<string, unknown>) {
 				try {
 					await ctx.call("audit.record", { action, details: Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) });
 				} catch (err) {
 					this.logger.warn("Audit record failed", { action, error: (err as Error).message });
 				}
 			}
-		}
-	} as ServiceSchema;
+		} satisfies Implements<Methods, Settings>
+	};
 }

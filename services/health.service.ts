@@ -8,7 +8,7 @@ import type { Config } from "../config";
 import pkg from "../package.json";
 import { PUBLIC } from "../lib/api/route-facts";
 import { isoSeconds } from "../lib/time";
-import type { GatewayMeta } from "./schema";
+import type { GatewayMeta, Implements } from "./schema";
 
 export const SERVICE_NAME = "FUACS Face Recognition Service";
 
@@ -24,11 +24,15 @@ interface Report {
 	components: Record<string, string>;
 }
 
+interface Settings {
+	family: string;
+}
+
 interface Methods {
 	report(ctx: Context): Promise<Report>;
 }
 
-export default function healthService(_cfg: Config): ServiceSchema<{ family: string }, Methods> {
+export default function healthService(_cfg: Config): ServiceSchema<Settings, Methods, object> {
 	return {
 		name: "health",
 		settings: { family: "integration" },
@@ -87,6 +91,6 @@ export default function healthService(_cfg: Config): ServiceSchema<{ family: str
 				}
 				return { status: degraded ? "degraded" : "healthy", activeSessions, components };
 			}
-		}
+		} satisfies Implements<Methods, Settings>
 	};
 }

@@ -13,7 +13,7 @@
  * token of the lease keeps a stale owner from writing. Operators move sessions (`move`) and
  * empty nodes (`drain`, also on SIGTERM) through the same lease hand-over.
  */
-import type { Context, ServiceSchema } from "moleculer";
+import type { Context, Service, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { InferenceClientMixin } from "../mixins/inference-client.mixin";
 import { notFound, serverError } from "../lib/errors";
@@ -25,9 +25,10 @@ import { grabFrames } from "../lib/video/frame-source";
 import { loadManifest } from "../lib/vision/manifest";
 import { assertCalibrated } from "../lib/vision/similarity";
 import { liveOwner, sessionKey } from "../lib/recognition/placement";
-import { ActorSupervisorMixin } from "../mixins/actor-supervisor.mixin";
+import { ActorSupervisorMixin, type Supervisor } from "../mixins/actor-supervisor.mixin";
 import { cameraActor, cameraActorName } from "./actors/camera.actor";
 import { sessionActor, sessionActorName, type SessionDoc } from "./actors/session.actor";
+import type { Implements } from "./schema";
 
 const ACTIVE = ["starting", "active", "stopping"];
 /** The Java backend's documented callback path, used when a request has no callbackUrl. */
@@ -89,7 +90,26 @@ function sessionSupervisor(cfg: Config) {
 	});
 }
 
-export default function recognitionService(cfg: Config): ServiceSchema {
+interface Settings {
+	family: string;
+	leaseMs: number;
+	placementIntervalMs: number;
+}
+
+interface CameraTest {
+	cameraId: number;
+	ok: boolean;
+	error: string | null;
+}
+
+interface Methods {
+	testCamera(slotId: number, camera: SessionCamera): Promise<CameraTest>;
+}
+
+/** What the session supervisor mixin gives the service: its state and its methods (placeFor, liveActorNodes, ...). */
+type Vars = Omit<Supervisor<SessionDoc, number>, keyof Service>;
+
+export default function recognitionService(cfg: Config): ServiceSchema<Settings, Methods, Vars> {
 	const embeddingVersion = loadManifest(cfg.modelsManifest).embeddingVersion;
 	assertCalibrated(embeddingVersion);
 	const defaults = {
@@ -109,7 +129,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 				permission: "sessions:write",
 				message: "Face recognition session started successfully",
 				params: processSessionParams(embeddingVersion),
-				async handler(this: any, ctx: Context<SessionParams>) {
+				async handler(ctx: Context<SessionParams>) {
 					const req = sessionRequest(ctx.params, defaults);
 					const { slotId } = req;
 					// The slot is taken (409 if it runs, 429 past MAX_SESSIONS) before the cameras are
@@ -134,7 +154,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 						}
 					});
 
-					let tests: { cameraId: number; ok: boolean; error: string | null }[];
+					let tests: CameraTest[];
 					let working: SessionCamera[];
 					let target: string;
 					try {
@@ -193,7 +213,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 				permission: "sessions:write",
 				message: "Face recognition session stopped successfully",
 				params: stopSessionParams,
-				async handler(this: any, ctx: Context<{ slotId: number }>) {
+				async handler(ctx: Context<{ slotId: number }>) {
 					const { slotId } = ctx.params;
 					const [doc]: SessionDoc[] = await ctx.call("sessions.find", { query: { slotId, status: { $in: ACTIVE } }, limit: 1 });
 					if (!doc) throw notFound("SESSION_NOT_FOUND", `No active face recognition session found for slot ${slotId}`);
@@ -221,7 +241,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 				rest: "GET /recognition/sessions",
 				permission: "sessions:read",
 				message: "Active sessions retrieved successfully",
-				async handler(this: any, ctx: Context) {
+				async handler(ctx: Context) {
 					const docs = await ctx.call<SessionDoc[]>("sessions.active");
 					const now = Date.now();
 					return docs.map(d => ({
@@ -238,7 +258,7 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 		},
 
 		methods: {
-			async testCamera(this: any, slotId: number, camera: SessionCamera) {
+			async testCamera(slotId: number, camera: SessionCamera): Promise<CameraTest> {
 				try {
 					const grab = await grabFrames({ url: camera.rtspUrl }, 1, { connectTimeoutMs: cfg.cameraConnectTimeout, readTimeoutMs: cfg.cameraReadTimeout, transport: cfg.rtspTransport, width: 64 });
 					return { cameraId: camera.id, ok: grab.frames.length > 0, error: grab.frames.length > 0 ? null : "no frame" };
@@ -247,6 +267,6 @@ export default function recognitionService(cfg: Config): ServiceSchema {
 					return { cameraId: camera.id, ok: false, error: (err as Error).message };
 				}
 			}
-		}
-	} as ServiceSchema;
+		} satisfies Implements<Methods, Settings, Vars>
+	};
 }

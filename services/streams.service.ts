@@ -18,6 +18,7 @@ import { streamStability } from "../lib/video/stability";
 import { coded, fails } from "../lib/validation/coded";
 import { cameraId, cameraUrl, mustBe, requiredUnless } from "../lib/validation/rules";
 import { checker } from "../lib/validation/validator";
+import type { Implements } from "./schema";
 
 /** test-connection captures this many frames (spec). */
 const TEST_FRAMES = 10;
@@ -30,7 +31,15 @@ type Meta = { $message?: string; $responseType?: string; $responseHeaders?: Reco
 /** A camera's URL as the registry or the Java backend has it, held to the rule of a caller's. */
 const checkRecordedUrl = checker({ rtspUrl: cameraUrl });
 
-export default function streamsService(cfg: Config): ServiceSchema {
+interface Settings {
+	family: string;
+}
+
+interface Methods {
+	findCamera(ctx: Context, cameraId: number): Promise<CameraRecord | null>;
+}
+
+export default function streamsService(cfg: Config): ServiceSchema<Settings, Methods, object> {
 	const sourceOptions: FrameSourceOptions = {
 		connectTimeoutMs: cfg.cameraConnectTimeout,
 		readTimeoutMs: cfg.cameraReadTimeout,
@@ -46,7 +55,7 @@ export default function streamsService(cfg: Config): ServiceSchema {
 				permission: "cameras:read",
 				message: "Camera connection successful",
 				params: { rtspUrl: cameraUrl },
-				async handler(this: any, ctx: Context<{ rtspUrl: string }, Meta>) {
+				async handler(ctx: Context<{ rtspUrl: string }, Meta>) {
 					const url = ctx.params.rtspUrl;
 					const shown = redactUrl(url);
 					try {
@@ -88,7 +97,7 @@ export default function streamsService(cfg: Config): ServiceSchema {
 						messages: { ...(cameraUrl.messages as Record<string, string>), requiredUnless: coded("CAMERA_ID_OR_RTSP_URL_REQUIRED", "Either cameraId or rtspUrl is required") }
 					}
 				},
-				async handler(this: any, ctx: Context<{ cameraId?: number; rtspUrl?: string; format?: "base64" | "file" }, Meta>) {
+				async handler(ctx: Context<{ cameraId?: number; rtspUrl?: string; format?: "base64" | "file" }, Meta>) {
 					const { cameraId } = ctx.params;
 					const format = ctx.params.format ?? "base64";
 					let url: string;
@@ -126,7 +135,7 @@ export default function streamsService(cfg: Config): ServiceSchema {
 		},
 		methods: {
 			/** Rollcall's registry first, then the Java backend; null when neither knows the camera. */
-			async findCamera(this: any, ctx: Context, cameraId: number): Promise<CameraRecord | null> {
+			async findCamera(ctx: Context, cameraId: number): Promise<CameraRecord | null> {
 				try {
 					const own = await ctx.call<CameraRecord | null, { cameraId: number }>("cameras.resolve", { cameraId }, { timeout: 5000 });
 					if (own) return own;
@@ -143,6 +152,6 @@ export default function streamsService(cfg: Config): ServiceSchema {
 					throw serverError("FRAME_CAPTURE_FAILED", `Failed to capture frame: ${reason}`);
 				}
 			}
-		}
-	} as ServiceSchema;
+		} satisfies Implements<Methods, Settings>
+	};
 }

@@ -16,7 +16,7 @@ import { verifyPassword } from "../../lib/auth/passwords";
 import { ADDRESS_THROTTLE, LOGIN_THROTTLE, LoginThrottle } from "../../lib/auth/throttle";
 import { hashToken, newRefreshToken, REFRESH_TTL_MS, signAccessToken } from "../../lib/auth/tokens";
 import { ApiError } from "../../lib/errors";
-import type { DbVars, GatewayMeta } from "../schema";
+import type { DbVars, GatewayMeta, Implements } from "../schema";
 import { userView, type UserDoc } from "./users.service";
 
 interface LoginDoc {
@@ -38,6 +38,11 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 const TOKENS_RESPONSE = { type: "object", properties: { accessToken: { type: "string" }, refreshToken: { type: "string" } } };
 
+interface Settings {
+	family: string;
+	resource: string;
+}
+
 interface Methods {
 	issue(user: UserView, familyId: string, ctx: Context<unknown, GatewayMeta>): Promise<{ accessToken: string; refreshToken: string }>;
 	revokeFamily(familyId: string, reason: string): Promise<number>;
@@ -45,7 +50,7 @@ interface Methods {
 }
 type Vars = DbVars & { accounts: LoginThrottle; addresses: LoginThrottle; sweepTimer: NodeJS.Timeout };
 
-export default function authService(cfg: Config): ServiceSchema<{ family: string; resource: string }, Methods, Vars> {
+export default function authService(cfg: Config): ServiceSchema<Settings, Methods, Vars> {
 	return {
 		name: "auth",
 		mixins: [DbMixin("logins", cfg)],
@@ -209,7 +214,7 @@ export default function authService(cfg: Config): ServiceSchema<{ family: string
 				const wait = Math.max(this.accounts.lockedFor(keys[0]), this.addresses.lockedFor(keys[1]));
 				if (wait) throw new ApiError(429, "TOO_MANY_ATTEMPTS", `Too many failed sign-ins: try again in ${Math.ceil(wait / 60)} min`, { retryAfter: wait });
 			}
-		},
+		} satisfies Implements<Methods, Settings, Vars>,
 
 		created() {
 			this.accounts = new LoginThrottle(LOGIN_THROTTLE);

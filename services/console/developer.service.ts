@@ -10,7 +10,7 @@ import type { Config } from "../../config";
 import { openApiPath, operationId } from "../../lib/api/openapi";
 import type { Endpoint } from "../../lib/api/route-facts";
 import { ApiError } from "../../lib/errors";
-import type { GatewayMeta } from "../schema";
+import type { GatewayMeta, Implements } from "../schema";
 
 type Routed = Endpoint & { prefix: string };
 interface Routes {
@@ -35,11 +35,16 @@ function describe(e: Routed) {
 	};
 }
 
+interface Settings {
+	family: string;
+	resource: string;
+}
+
 interface Methods {
 	routes(ctx: Context): Promise<Routes>;
 }
 
-export default function developerService(cfg: Config): ServiceSchema<{ family: string; resource: string }, Methods> {
+export default function developerService(cfg: Config): ServiceSchema<Settings, Methods, object> {
 	return {
 		name: "developer",
 		settings: { family: "console", resource: "developer" },
@@ -123,6 +128,6 @@ export default function developerService(cfg: Config): ServiceSchema<{ family: s
 			routes(ctx: Context) {
 				return ctx.call<Routes, object>("api.routes", {}, { nodeID: this.broker.nodeID });
 			}
-		}
+		} satisfies Implements<Methods, Settings>
 	};
 }

@@ -14,7 +14,7 @@ import { hashPassword, passwordProblem, verifyPassword } from "../../lib/auth/pa
 import { ROLE_IDS, hasAdminRights } from "../../lib/auth/roles";
 import { hasPermission } from "../../lib/api/route-facts";
 import { ApiError, badRequest } from "../../lib/errors";
-import type { DbVars, GatewayMeta } from "../schema";
+import type { DbVars, GatewayMeta, Implements } from "../schema";
 
 export interface UserDoc {
 	_id: string;
@@ -68,6 +68,12 @@ const id = { type: "string", min: 1, max: 64, pattern: "^[A-Za-z0-9-]+$" } as co
 const notFound = (id: string) => new ApiError(404, "USER_NOT_FOUND", `User not found: ${id}`);
 const weak = (problem: string) => new ApiError(400, "VALIDATION_ERROR", `Password ${problem}`, { details: [{ field: "password", issue: `Password ${problem}` }] });
 
+interface Settings {
+	family: string;
+	resource: string;
+	fields: string[];
+}
+
 interface Methods {
 	byId(id: string): Promise<UserDoc>;
 	activeAdmins(): Promise<number>;
@@ -75,7 +81,7 @@ interface Methods {
 }
 type Vars = DbVars;
 
-export default function usersService(cfg: Config): ServiceSchema<{ family: string; resource: string; fields: string[] }, Methods, Vars> {
+export default function usersService(cfg: Config): ServiceSchema<Settings, Methods, Vars> {
 	return {
 		name: "users",
 		mixins: [DbMixin("users", cfg)],
@@ -275,7 +281,7 @@ export default function usersService(cfg: Config): ServiceSchema<{ family: strin
 				if (generated) this.logger.warn(`First administrator created: ${cfg.adminEmail} with the generated password ${pw} (shown once; change it after signing in, or set ADMIN_PASSWORD)`);
 				else this.logger.info("First administrator created", { email: cfg.adminEmail });
 			}
-		},
+		} satisfies Implements<Methods, Settings, Vars>,
 
 		async started() {
 			await this.ensureFirstAdmin();

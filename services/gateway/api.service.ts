@@ -12,7 +12,7 @@
 import crypto from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Context, ServiceSchema } from "moleculer";
+import type { Context, LogLevels, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { Config } from "../../config";
 import { errorBody, saneRequestId, successBody, toProblem, type ErrorLike } from "../../lib/api/envelopes";
@@ -21,11 +21,11 @@ import { RateLimiter } from "../../lib/api/rate-limit";
 import { collectEndpoints, PUBLIC, type Endpoint, type Family, type RegistryService, type RouteFacts } from "../../lib/api/route-facts";
 import { ApiError } from "../../lib/errors";
 import pkg from "../../package.json";
-import type { GatewayMeta, Principal } from "../schema";
+import type { GatewayMeta, Implements, Principal, ServiceThis } from "../schema";
 import { Credentials } from "./credentials";
 import { serveDocs } from "./docs";
 import { SocketMixin } from "./socket.mixin";
-import { receiveImages, streamUpload } from "./uploads";
+import { streamUpload } from "./uploads";
 
 interface AliasFacts {
 	family: Family;
@@ -41,29 +41,60 @@ interface Family_ {
 	rateLimit: number;
 }
 
-interface GatewayThis {
-	broker: Context["broker"];
-	logger: Context["broker"]["logger"];
+interface Settings {
+	server: false;
+	port: number;
+	ip: string;
+	path: string;
+	routes: null;
+	optimizeOrder: boolean;
+	log4XXResponses: boolean;
+	logRouteRegistration: LogLevels;
+	logRequest: LogLevels;
+	logResponse: LogLevels;
+	httpServerTimeout: number;
+	family: Family;
+	rootCallOptions(options: { requestID?: string }, req: IncomingMessage): void;
+	onError(this: This, req: Req, res: ServerResponse, err: ErrorLike): void;
+}
+
+interface Methods {
+	endpoints(): Endpoint[];
+	assembleRoutes(): void;
+	authenticate(ctx: Context, route: unknown, req: Req): Promise<Principal | null>;
+	rateLimit(key: string): void;
+	sendProblem(req: Req, res: ServerResponse, err: unknown): void;
+	handleUpload(req: Req, res: ServerResponse): Promise<void>;
+	listenWhenReady(): Promise<void>;
+}
+
+/**
+ * What the mixins give the gateway, which their typings do not say: moleculer-web's schema
+ * is typed as a plain ServiceSchema (no method types), and the Socket.IO mixin keeps its
+ * own `this` to itself.
+ */
+interface MixinVars {
+	/** moleculer-web: the request handler of its routes (`server: false`, so the server below calls it). */
+	httpHandler(req: IncomingMessage, res: ServerResponse): void;
+	addRoute(opts: object, toBottom?: boolean): unknown;
+	removeRouteByName(name: string): boolean;
+	optimizeAliasesOrder(): void;
+	/** SocketMixin: Socket.IO on `server`. */
+	attachSocketServer(): void;
+}
+
+interface Vars extends MixinVars {
 	server: http.Server;
-	settings: { port: number; ip: string };
 	credentials: Credentials;
 	limiter: RateLimiter | null;
 	known: Map<string, Endpoint>;
 	routeNames: Set<string>;
 	problemsLogged: Set<string>;
 	port: number;
-	httpHandler(req: IncomingMessage, res: ServerResponse): void;
-	addRoute(opts: object, toBottom?: boolean): unknown;
-	removeRouteByName(name: string): boolean;
-	optimizeAliasesOrder(): void;
-	assembleRoutes(): void;
-	endpoints(): Endpoint[];
-	rateLimit(key: string): void;
-	sendProblem(req: Req, res: ServerResponse, err: unknown): void;
-	handleUpload(req: Req, res: ServerResponse): Promise<void>;
-	attachSocketServer(): void;
-	listenWhenReady(): Promise<void>;
 }
+
+/** The gateway's `this`, for the functions moleculer-web calls with it that the schema does not type (settings.onError, route options, alias handlers). */
+type This = ServiceThis<Settings, Methods, Vars>;
 
 function clientIp(req: IncomingMessage): string {
 	return (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
@@ -86,7 +117,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 	res.end(text);
 }
 
-export default function apiService(cfg: Config): ServiceSchema {
+export default function apiService(cfg: Config): ServiceSchema<Settings, Methods, Vars> {
 	const families: Record<Family, Family_> = {
 		integration: { prefix: "/api/v1", bodyLimit: cfg.maxBodyBytes, rateLimit: 0 },
 		console: { prefix: "/api/v1", bodyLimit: cfg.consoleBodyBytes, rateLimit: cfg.rateLimitPerMinute },
@@ -95,7 +126,9 @@ export default function apiService(cfg: Config): ServiceSchema {
 
 	return {
 		name: "api",
-		mixins: [ApiGateway, SocketMixin],
+		// The one cast, at the mixin boundary: SocketMixin types its handlers' `this` as its own
+		// SocketThis, which `mixins` (Partial<ServiceSchema> of a plain Service) cannot take as is.
+		mixins: [ApiGateway, SocketMixin as Partial<ServiceSchema>],
 		settings: {
 			// The server is made here and opened only once every service of this node has
 			// started (listenWhenReady), so a node's first answer is about a node that is up.
@@ -115,7 +148,7 @@ export default function apiService(cfg: Config): ServiceSchema {
 				options.requestID = saneRequestId(req.headers["x-request-id"]) ?? crypto.randomUUID();
 			},
 			/** Requests no route matched (404), in the envelope their credentials suggest. */
-			onError(this: GatewayThis, req: Req, res: ServerResponse, err: ErrorLike) {
+			onError(this: This, req: Req, res: ServerResponse, err: ErrorLike) {
 				this.sendProblem(req, res, err);
 			}
 		},
@@ -128,7 +161,7 @@ export default function apiService(cfg: Config): ServiceSchema {
 				rest: "GET /openapi.json",
 				permission: PUBLIC,
 				openapi: { summary: "OpenAPI 3.1 document of this gateway", tags: ["developer"] },
-				handler(this: GatewayThis, ctx: Context<unknown, GatewayMeta>) {
+				handler(ctx: Context<unknown, GatewayMeta>) {
 					ctx.meta.$responseType = "application/json";
 					return buildOpenApi(this.endpoints(), { title: "Rollcall API", version: pkg.version, prefixes: { integration: families.integration.prefix, console: families.console.prefix, face: families.face.prefix } });
 				}
@@ -136,7 +169,7 @@ export default function apiService(cfg: Config): ServiceSchema {
 			/** This gateway's endpoints and port, for the developer console on the same node. */
 			routes: {
 				visibility: "public",
-				handler(this: GatewayThis) {
+				handler() {
 					return { port: this.port, host: cfg.host, endpoints: this.endpoints().map(e => ({ ...e, prefix: families[e.family].prefix })) };
 				}
 			}
@@ -144,19 +177,19 @@ export default function apiService(cfg: Config): ServiceSchema {
 
 		events: {
 			// At once, not debounced: a service the registry lists is routed before anyone can see it there.
-			"$services.changed"(this: GatewayThis) {
+			"$services.changed"() {
 				if (this.server.listening) this.assembleRoutes();
 			},
-			"auth.revoked"(this: GatewayThis) {
+			"auth.revoked"() {
 				this.credentials.forgetLogins();
 			},
-			"apikeys.changed"(this: GatewayThis) {
+			"apikeys.changed"() {
 				this.credentials.forgetKeys();
 			}
 		},
 
 		methods: {
-			endpoints(this: GatewayThis): Endpoint[] {
+			endpoints(): Endpoint[] {
 				return [...this.known.values()];
 			},
 
@@ -165,7 +198,7 @@ export default function apiService(cfg: Config): ServiceSchema {
 			 * and body limit. Endpoints are kept when their service goes away, so a request to
 			 * one answers 503 (no node can serve it) rather than 404.
 			 */
-			assembleRoutes(this: GatewayThis) {
+			assembleRoutes() {
 				const services = this.broker.registry.getServiceList({ onlyAvailable: true, withActions: true, skipInternal: true }) as unknown as RegistryService[];
 				const { endpoints, problems } = collectEndpoints(services);
 				for (const p of problems)
@@ -192,7 +225,7 @@ export default function apiService(cfg: Config): ServiceSchema {
 							? {
 									...facts,
 									uploadAction: e.action,
-									handler(this: GatewayThis, req: Req, res: ServerResponse) {
+									handler(this: This, req: Req, res: ServerResponse) {
 										void this.handleUpload(req, res);
 									}
 								}
@@ -229,7 +262,7 @@ export default function apiService(cfg: Config): ServiceSchema {
 							if (status === 201 && (typeof id === "string" || typeof id === "number")) ctx.meta.$location = `${String((req as { originalUrl?: string }).originalUrl ?? req.url ?? "").split("?")[0].replace(/\/+$/, "")}/${encodeURIComponent(String(id))}`;
 							return successBody(a.family, status, ctx.meta.$message ?? a.facts.message ?? "OK", data, !!a.facts.paged);
 						},
-						onError(this: GatewayThis, req: Req, res: ServerResponse, err: ErrorLike) {
+						onError(this: This, req: Req, res: ServerResponse, err: ErrorLike) {
 							this.sendProblem(req, res, err);
 						}
 					});
@@ -238,7 +271,7 @@ export default function apiService(cfg: Config): ServiceSchema {
 			},
 
 			/** Who is calling (the route's `authentication`): nobody for public routes; rate limits for the console. */
-			async authenticate(this: GatewayThis, _ctx: Context, _route: unknown, req: Req): Promise<Principal | null> {
+			async authenticate(_ctx: Context, _route: unknown, req: Req): Promise<Principal | null> {
 				const a = req.$alias!;
 				const limited = families[a.family].rateLimit > 0;
 				if (limited) this.rateLimit(`ip:${clientIp(req)}`);
@@ -248,13 +281,13 @@ export default function apiService(cfg: Config): ServiceSchema {
 				return principal;
 			},
 
-			rateLimit(this: GatewayThis, key: string) {
+			rateLimit(key: string) {
 				const wait = this.limiter?.hit(key);
 				if (wait) throw new ApiError(429, "RATE_LIMITED", `Too many requests: try again in ${wait} s`, { retryAfter: wait });
 			},
 
 			/** An error in its family's envelope, with the request id (also as X-Request-Id). */
-			sendProblem(this: GatewayThis, req: Req, res: ServerResponse, err: unknown) {
+			sendProblem(req: Req, res: ServerResponse, err: unknown) {
 				const family = req.$alias?.family ?? guessFamily(req);
 				const p = toProblem((err ?? {}) as ErrorLike);
 				const requestId = req.$ctx?.requestID ?? saneRequestId(req.headers["x-request-id"]) ?? crypto.randomUUID();
@@ -265,17 +298,11 @@ export default function apiService(cfg: Config): ServiceSchema {
 			},
 
 			/** A multipart endpoint: its declared field streamed to its action. */
-			async handleUpload(this: GatewayThis, req: Req, res: ServerResponse) {
+			async handleUpload(req: Req, res: ServerResponse) {
 				const a = req.$alias!;
 				const ctx = req.$ctx!;
 				try {
-					const up = a.facts.upload!;
-					let data: unknown;
-					if (up.mode === "images") {
-						// Path params (:id) come with the alias; the form's fields beside the photos.
-						const { fields, uploads } = await receiveImages(ctx, req, up);
-						data = await ctx.call(a.uploadAction!, { ...fields, ...((req as { $params?: object }).$params ?? {}), uploads });
-					} else data = await streamUpload(ctx, req, a.uploadAction!, up);
+					const data = await streamUpload(ctx, req, a.uploadAction!, a.facts.upload!);
 					const status = ctx.meta.$statusCode ?? a.facts.status ?? 200;
 					sendJson(res, status, successBody(a.family, status, ctx.meta.$message ?? a.facts.message ?? "OK", data, false), { "X-Request-Id": ctx.requestID ?? "" });
 				} catch (err) {
@@ -284,7 +311,7 @@ export default function apiService(cfg: Config): ServiceSchema {
 			},
 
 			/** Open the HTTP port (a broker middleware calls this once every local service has started). */
-			async listenWhenReady(this: GatewayThis) {
+			async listenWhenReady() {
 				this.assembleRoutes();
 				await new Promise<void>((resolve, reject) => {
 					const onError = (err: NodeJS.ErrnoException) => reject(err);
@@ -298,9 +325,9 @@ export default function apiService(cfg: Config): ServiceSchema {
 				this.port = (this.server.address() as AddressInfo).port;
 				this.logger.info("Gateway listening", { url: `http://${cfg.host}:${this.port}`, socketIo: "/socket.io", endpoints: this.known.size });
 			}
-		},
+		} satisfies Implements<Methods, Settings, Vars>,
 
-		created(this: GatewayThis) {
+		created() {
 			this.server = http.createServer((req, res) => {
 				if (!serveDocs(req, res)) this.httpHandler(req, res);
 			});
@@ -313,15 +340,15 @@ export default function apiService(cfg: Config): ServiceSchema {
 			this.port = 0;
 		},
 
-		started(this: GatewayThis) {
+		started() {
 			this.attachSocketServer();
 		},
 
-		async stopped(this: GatewayThis) {
+		async stopped() {
 			if (this.server.listening) {
 				this.server.closeAllConnections?.();
 				await new Promise<void>(resolve => this.server.close(() => resolve()));
 			}
 		}
-	} as unknown as ServiceSchema;
+	};
 }
