@@ -18,14 +18,14 @@ import type { Config } from "../../config";
 import { errorBody, saneRequestId, successBody, toProblem, type ErrorLike } from "../../lib/api/envelopes";
 import { buildOpenApi } from "../../lib/api/openapi";
 import { RateLimiter } from "../../lib/api/rate-limit";
-import { collectEndpoints, PUBLIC, type Endpoint, type Family, type RegistryService, type RouteFacts } from "../../lib/api/route-facts";
+import { AUTHENTICATED, collectEndpoints, hasPermission, PUBLIC, type Endpoint, type Family, type RegistryService, type RouteFacts } from "../../lib/api/route-facts";
 import { ApiError } from "../../lib/errors";
 import pkg from "../../package.json";
 import type { GatewayMeta, Implements, Principal, ServiceThis } from "../schema";
 import { Credentials } from "./credentials";
 import { serveDocs } from "./docs";
 import { SocketMixin } from "./socket.mixin";
-import { streamUpload } from "./uploads";
+import { receiveImages, streamUpload } from "./uploads";
 
 interface AliasFacts {
 	family: Family;
@@ -302,7 +302,21 @@ export default function apiService(cfg: Config): ServiceSchema<Settings, Methods
 				const a = req.$alias!;
 				const ctx = req.$ctx!;
 				try {
-					const data = await streamUpload(ctx, req, a.uploadAction!, a.facts.upload!);
+					const up = a.facts.upload!;
+					// An upload is read before its action runs: refuse a caller without the
+					// permission before reading a byte (the action's middleware checks again).
+					const needed = a.facts.permission;
+					const user = ctx.meta.user;
+					if (needed && needed !== PUBLIC && needed !== AUTHENTICATED && user && !hasPermission(user.permissions, needed)) {
+						req.resume();
+						throw new ApiError(403, "FORBIDDEN", `This needs the ${needed} permission`);
+					}
+					let data: unknown;
+					if (up.mode === "images") {
+						// Path params (:id) come with the alias; the form's fields beside the photos.
+						const { fields, uploads } = await receiveImages(ctx, req, up);
+						data = await ctx.call(a.uploadAction!, { ...fields, ...((req as { $params?: object }).$params ?? {}), uploads });
+					} else data = await streamUpload(ctx, req, a.uploadAction!, up);
 					const status = ctx.meta.$statusCode ?? a.facts.status ?? 200;
 					sendJson(res, status, successBody(a.family, status, ctx.meta.$message ?? a.facts.message ?? "OK", data, false), { "X-Request-Id": ctx.requestID ?? "" });
 				} catch (err) {
