@@ -697,6 +697,10 @@ function monitorView(d: CameraDoc) {
 		leaseUntil: d.leaseUntil,
 		leaseHandTo: d.leaseHandTo,
 		version: d.version,
-		updatedAt: d.updatedAt
+		updatedAt: d.updatedAt,
+		// A monitor that takes over (move, failover) resumes the day's uptime from these.
+		uptimeDay: d.uptimeDay,
+		uptimeOnlineMs: d.uptimeOnlineMs,
+		uptimeObservedMs: d.uptimeObservedMs
 	};
 }

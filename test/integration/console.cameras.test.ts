@@ -17,18 +17,23 @@ describe("console: cameras", () => {
 	let admin: string;
 	const logs: string[] = [];
 	const write = process.stdout.write.bind(process.stdout);
+	const writeErr = process.stderr.write.bind(process.stderr);
 	beforeAll(async () => {
-		// Every log line of the node, to prove the password never reaches one.
-		process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-			logs.push(String(chunk));
-			return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-		}) as typeof process.stdout.write;
+		// Every log line of the node (on stdout or stderr), to prove the password never reaches one.
+		const tap = (orig: typeof write) =>
+			((chunk: string | Uint8Array, ...rest: unknown[]) => {
+				logs.push(String(chunk));
+				return (orig as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+			}) as typeof process.stdout.write;
+		process.stdout.write = tap(write);
+		process.stderr.write = tap(writeErr);
 		node = await startNode({ ...CONSOLE_ENV, LOG_LEVEL: "debug", SERVICES: "gateway,storage" });
 		admin = (await login(node, ADMIN.email, ADMIN.password)).accessToken;
 	});
 	afterAll(async () => {
 		await node?.stop();
 		process.stdout.write = write;
+		process.stderr.write = writeErr;
 	});
 
 	it("creates cameras with CAM-NN ids, masks credentials, seals them at rest", async () => {
@@ -55,6 +60,7 @@ describe("console: cameras", () => {
 		expect(file).not.toContain(SECRET);
 		const list = await call(node, "/cameras", { token: admin });
 		expect(JSON.stringify(list.body)).not.toContain(SECRET);
+		expect(logs.length).toBeGreaterThan(0);
 		expect(logs.join("")).not.toContain(SECRET);
 		// Those who connect get it back.
 		expect((await node.broker.call<{ rtspUrl: string }, object>("cameras.resolve", { cameraId: 2 })).rtspUrl).toBe(`rtsp://viewer:${SECRET}@10.10.1.13/stream`);
