@@ -61,7 +61,10 @@ export interface TrackerOptions {
 	/** Frames without a sighting before a track is `unknown`. */
 	unknownAfter?: number;
 	minIou?: number;
+	/** A face far from the track joins it only when at least this alike. */
 	minCosine?: number;
+	/** A face never joins a track it is less alike than this, wherever it is. */
+	sameCosine?: number;
 }
 
 export interface TrackUpdate {
@@ -105,7 +108,7 @@ export class CameraTracker {
 		opts: TrackerOptions,
 		private readonly newId: () => string = () => `t${Date.now().toString(36)}${(this.seq++).toString(36)}`
 	) {
-		this.o = { margin: MARGIN_COSINE, strong: STRONG_SIMILARITY, sightingsToConfirm: SIGHTINGS_TO_REPORT, unknownAfter: 2, minIou: 0.2, minCosine: 0.55, ...opts };
+		this.o = { margin: MARGIN_COSINE, strong: STRONG_SIMILARITY, sightingsToConfirm: SIGHTINGS_TO_REPORT, unknownAfter: 2, minIou: 0.2, minCosine: 0.55, sameCosine: 0.3, ...opts };
 	}
 
 	get tracks(): readonly Track[] {
@@ -127,8 +130,11 @@ export class CameraTracker {
 		faces.forEach((face, f) => {
 			for (const t of this.live) {
 				const overlap = iou(face.box, t.box);
-				const cos = face.embedding && t.embedding ? dot(normalized(face.embedding), t.embedding) : 0;
-				if (overlap < this.o.minIou && cos < this.o.minCosine) continue;
+				const both = !!face.embedding && !!t.embedding;
+				const cos = both ? dot(normalized(face.embedding!), t.embedding!) : 0;
+				// Where the faces can be compared, they must look alike (someone else may step
+				// into the same spot between two samples); close enough, or in the same place.
+				if (both ? cos < this.o.sameCosine || (overlap < this.o.minIou && cos < this.o.minCosine) : overlap < this.o.minIou) continue;
 				pairs.push({ f, t, score: overlap + cos });
 			}
 		});

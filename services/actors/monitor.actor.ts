@@ -39,6 +39,7 @@ import { redactUrl } from "../../lib/url";
 import { liveFrames, type LiveEvent, type SourceStats, type VideoFrame } from "../../lib/video/frame-source";
 import { accrueUptime, alertDue, boundedSampleInterval, laterUptime, RateMeter, resumeUptime, thumbnailDue, thumbnailName, THUMBNAIL_WIDTH, type Outage, type UptimeDay } from "../../lib/cameras/monitor";
 import type { Implements } from "../schema";
+import { FaceWatch } from "./face-watch";
 
 export const monitorActorName = (cameraId: number) => `monitor-${cameraId}`;
 
@@ -199,6 +200,8 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 	let reportFailing = false;
 	let lost = false;
 	let stopping = false;
+	let watch: FaceWatch | null = null;
+	let watchWarnedAt = 0;
 
 	return {
 		name: monitorActorName(cameraId),
@@ -209,6 +212,12 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 				handler: () => ({ ...state, fps: state.status === "online" ? state.fps : 0, uptime: { ...state.uptime } })
 			},
 			lags: { visibility: "public", handler: () => timings.slice() }
+		},
+		events: {
+			// A profile renamed, archived or deleted: matches name it anew.
+			"faces.changed"() {
+				watch?.forgetProfiles();
+			}
 		},
 		methods: {
 			async run() {
@@ -263,6 +272,17 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 			async onSample(frame: VideoFrame, at: number) {
 				const t0 = performance.now();
 				if (thumbnailDue(thumbAt, at, interval)) await this.keepThumbnail(frame, at);
+				// The faces: matched against the gallery, tracked, detections and attendance.
+				watch ??= new FaceWatch(this.broker, { cameraId, name: doc.name }, { threshold: cfg.similarityThreshold, sampleIntervalS: interval });
+				try {
+					if (!lost && !abort.signal.aborted) await watch.onFrame(frame, at);
+				} catch (err) {
+					// No inference node, or a store away: this sample goes unrecognised, the next one tries again.
+					if (Date.now() - watchWarnedAt > 30_000) {
+						watchWarnedAt = Date.now();
+						this.logger.warn("Faces of a sample not recognised", { cameraId, error: (err as Error).message });
+					}
+				}
 				state.processingMs = Math.round(performance.now() - t0);
 				timings.push({ at, lagMs: state.lagMs, processingMs: state.processingMs });
 				if (timings.length > TIMINGS_KEPT) timings.shift();

@@ -58,6 +58,14 @@ describe("face tracks of a camera", () => {
 		expect(again.assigned[0].status).toBe("tentative");
 	});
 
+	it("starts a new track when someone else steps into the same spot", () => {
+		const t = tracker();
+		const a = t.update([face([100, 100, 200, 200], person(6), hit("gus", 0.9))], 0);
+		const b = t.update([face([100, 100, 200, 200], person(7), hit("gus", 0.6))], 1000);
+		expect(b.assigned[0].id).not.toBe(a.assigned[0].id);
+		expect(t.tracks).toHaveLength(2);
+	});
+
 	it("measures box overlap", () => {
 		expect(iou([0, 0, 10, 10], [0, 0, 10, 10])).toBe(1);
 		expect(iou([0, 0, 10, 10], [5, 0, 15, 10])).toBeCloseTo(1 / 3);

@@ -1,0 +1,134 @@
+/**
+ * What a monitor actor does with the faces of a sampled frame: analyse it on an inference
+ * node, match every face against THE gallery (the two best, calibrated similarity), follow the
+ * faces across frames as tracks (lib/recognition/tracker.ts: the sessions' false-match guard),
+ * and when a track's status changes (unknown, or confirmed as a person), persist its detection
+ * with a thumbnail of its best face, then tell attendance (known people only). A confirmed
+ * track seen again refreshes its detection and attendance at most every REFRESH_MS.
+ */
+import sharp from "sharp";
+import type { ServiceBroker } from "moleculer";
+import { framePayload } from "../../lib/cluster/frame-transport";
+import { CameraTracker, type GalleryHit, type Track } from "../../lib/recognition/tracker";
+import type { AnalyzeResult } from "../../lib/vision/engine";
+import { similarityFromCosine } from "../../lib/vision/similarity";
+import type { VideoFrame } from "../../lib/video/frame-source";
+
+const REFRESH_MS = 30_000;
+const PROFILE_CACHE_MS = 60_000;
+
+interface Profile {
+	id: string;
+	employeeId: string;
+	name: string;
+	department: string;
+}
+
+export class FaceWatch {
+	private readonly tracker: CameraTracker;
+	private profiles = new Map<string, { at: number; p: Profile | null }>();
+	private written = new Map<string, number>();
+
+	constructor(
+		private readonly broker: ServiceBroker,
+		private readonly camera: { cameraId: number; name: string },
+		opts: { threshold: number; sampleIntervalS: number }
+	) {
+		// A track ends after three missed samples (at least 5 s): one person walking past is one track.
+		this.tracker = new CameraTracker({ threshold: opts.threshold, maxGapMs: Math.max(5000, 3 * opts.sampleIntervalS * 1000) });
+	}
+
+	forgetProfiles(): void {
+		this.profiles.clear();
+	}
+
+	async onFrame(frame: VideoFrame, at: number): Promise<{ faces: number }> {
+		const payload = await framePayload(frame, !!this.broker.getLocalService("inference"));
+		const result = await this.broker.call<AnalyzeResult, object>("inference.analyze", payload, { timeout: 30_000 });
+		const sx = frame.sourceWidth / result.width;
+		const sy = frame.sourceHeight / result.height;
+		const faces = await Promise.all(
+			result.faces.map(async f => {
+				let best: GalleryHit | null = null;
+				let second: GalleryHit | null = null;
+				if (f.embedding) {
+					const hits = await this.broker.call<{ score: number; payload: { profileId: string; employeeId: string } }[], object>("gallery.search", { vector: f.embedding, limit: 2, embeddingVersion: f.embeddingVersion });
+					const [a, b] = hits.map(h => ({ profileId: h.payload.profileId, employeeId: h.payload.employeeId, cosine: h.score, similarity: similarityFromCosine(h.score) }));
+					best = a ?? null;
+					// The second best is another person (a person's own photos are one candidate).
+					second = b && a && b.profileId !== a.profileId ? b : null;
+				}
+				return { box: f.box, embedding: f.embedding ?? null, best, second, quality: f.quality.overall, raw: f };
+			})
+		);
+		// Tracks that ended: their detection (and attendance) get their last frame and count.
+		for (const t of this.tracker.expire(at)) {
+			if (this.written.has(t.id)) await this.write(t, frame, sx, sy, t.lastAt);
+			this.written.delete(t.id);
+		}
+		const update = this.tracker.update(faces, at);
+		for (const t of update.changed) await this.write(t, frame, sx, sy, at);
+		for (const t of update.seen)
+			if (t.status === "authorized" && !update.changed.includes(t) && at - (this.written.get(t.id) ?? 0) >= REFRESH_MS) await this.write(t, frame, sx, sy, at);
+		return { faces: faces.length };
+	}
+
+	private async profile(id: string): Promise<Profile | null> {
+		const hit = this.profiles.get(id);
+		if (hit && Date.now() - hit.at < PROFILE_CACHE_MS) return hit.p;
+		const [p] = await this.broker.call<Profile[], object>("faces.byIds", { ids: [id] });
+		this.profiles.set(id, { at: Date.now(), p: p ?? null });
+		return p ?? null;
+	}
+
+	/** Persist the track's detection (thumbnail first), then attendance; the detection is broadcast by its store. */
+	private async write(t: Track, frame: VideoFrame, sx: number, sy: number, at: number): Promise<void> {
+		const person = t.status === "authorized" && t.identity ? await this.profile(t.identity.profileId) : null;
+		let thumbnail: string | null = null;
+		if (!this.written.has(t.id)) thumbnail = await this.thumbnail(t, frame).catch(() => null);
+		const [x1, y1, x2, y2] = t.bestBox;
+		const detection = await this.broker.call<{ id: string }, object>("detections.record", {
+			trackId: `${this.camera.cameraId}-${t.id}`,
+			cameraId: this.camera.cameraId,
+			cameraName: this.camera.name,
+			personId: person?.id ?? null,
+			employeeId: person?.employeeId ?? null,
+			name: person?.name ?? null,
+			department: person?.department ?? null,
+			status: person ? "authorized" : "unknown",
+			confidence: t.confidence,
+			boundingBox: { x: Math.round(x1 * sx), y: Math.round(y1 * sy), width: Math.round((x2 - x1) * sx), height: Math.round((y2 - y1) * sy) },
+			...(thumbnail ? { thumbnail } : {}),
+			timestamp: new Date(t.firstAt),
+			lastSeen: new Date(t.lastAt),
+			frames: t.frames
+		});
+		this.written.set(t.id, at);
+		if (person)
+			await this.broker.call("attendanceLogs.recordSighting", {
+				detectionId: `${detection.id}@${at}`,
+				personId: person.id,
+				employeeId: person.employeeId,
+				name: person.name,
+				department: person.department || null,
+				cameraId: this.camera.cameraId,
+				at: new Date(at),
+				confidence: Math.min(1, t.confidence)
+			});
+		else if (t.status === "unknown") this.broker.broadcast("live.face.unknown", { cameraId: this.camera.cameraId, trackId: detection.id, at: new Date(at).toISOString() });
+	}
+
+	/** A small JPEG of the track's face (the analysed frame's box, with a margin). */
+	private async thumbnail(t: Track, frame: VideoFrame): Promise<string> {
+		const [x1, y1, x2, y2] = t.box;
+		const m = 0.3 * (x2 - x1);
+		const left = Math.max(0, Math.floor(x1 - m));
+		const top = Math.max(0, Math.floor(y1 - m));
+		const width = Math.max(1, Math.min(frame.width - left, Math.ceil(x2 - x1 + 2 * m)));
+		const height = Math.max(1, Math.min(frame.height - top, Math.ceil(y2 - y1 + 2 * m)));
+		const jpeg = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }).extract({ left, top, width, height }).resize(112, 112, { fit: "cover" }).jpeg({ quality: 80 }).toBuffer();
+		const name = `det-${this.camera.cameraId}-${t.id}.jpg`;
+		await this.broker.call("blobs.put", { name, kind: "thumbnail", contentType: "image/jpeg", data: jpeg, ttlSeconds: 30 * 24 * 3600 });
+		return name;
+	}
+}
