@@ -1,6 +1,8 @@
 import type { Schema } from "mongoose";
 import * as apiKey from "./api-key.model";
 import * as attendance from "./attendance.model";
+import * as attendanceLog from "./attendance-log.model";
+import * as attendanceSighting from "./attendance-sighting.model";
 import * as audit from "./audit.model";
 import * as camera from "./camera.model";
 import * as detection from "./detection.model";
@@ -9,6 +11,8 @@ import * as login from "./login.model";
 import * as preference from "./preference.model";
 import * as recognition from "./recognition.model";
 import * as session from "./session.model";
+import * as shift from "./shift.model";
+import * as site from "./site.model";
 import * as user from "./user.model";
 
 export interface ModelDefinition {
@@ -28,7 +32,11 @@ export const models = {
 	api_keys: apiKey,
 	preferences: preference,
 	faces: face,
-	detections: detection
+	detections: detection,
+	attendance_logs: attendanceLog,
+	attendance_sightings: attendanceSighting,
+	shifts: shift,
+	site
 } satisfies Record<
 	string,
 	ModelDefinition

@@ -12,10 +12,16 @@ import authService from "./console/auth.service";
 import developerService from "./console/developer.service";
 import rolesService from "./console/roles.service";
 import settingsService from "./console/settings.service";
+import attendanceLogsService from "./console/attendance-logs.service";
+import historyService from "./console/history.service";
+import shiftsService from "./console/shifts.service";
+import siteService from "./console/site.service";
+import systemService from "./console/system.service";
 import usersService from "./console/users.service";
 import { AuditMiddleware } from "../middlewares/audit.middleware";
 import { PermissionsMiddleware } from "../middlewares/permissions.middleware";
 import attendanceService from "./attendance.service";
+import attendanceSightingsService from "./attendance-sightings.service";
 import auditService from "./audit.service";
 import blobsService from "./blobs.service";
 import facesService from "./console/faces.service";
@@ -54,7 +60,13 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		blobsService,
 		galleryService,
 		facesService,
-		detectionsService
+		detectionsService,
+		siteService,
+		shiftsService,
+		attendanceSightingsService,
+		attendanceLogsService,
+		historyService,
+		systemService
 	],
 	inference: [inferenceService],
 	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService],

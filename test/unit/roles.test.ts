@@ -3,7 +3,7 @@ import { loadConfig } from "../../config";
 import { servicesFor } from "../../services";
 
 const names = (env: Record<string, string>) => servicesFor(loadConfig({ API_KEY: "roles-test-key-0123456789", METRICS_PORT: "off", ...env })).map(f => f(loadConfig({ API_KEY: "roles-test-key-0123456789", METRICS_PORT: "off", ...env })).name).sort();
-const STORES = ["apikeys", "attendance", "audit", "auth", "blobs", "cameras", "detections", "embeddings", "faces", "gallery", "metrics", "recognitions", "sessions", "settings", "users"];
+const STORES = ["apikeys", "attendance", "attendanceLogs", "attendanceSightings", "audit", "auth", "blobs", "cameras", "detections", "embeddings", "faces", "gallery", "history", "metrics", "recognitions", "sessions", "settings", "shifts", "site", "system", "users"];
 const GATEWAY = ["api", "detectionsLive", "developer", "health", "roles"];
 
 describe("services of a node", () => {
