@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { EmbeddedVectorStore } from "../../lib/store/embedded-vectors";
 import { QdrantVectorStore } from "../../lib/store/qdrant-vectors";
-import type { VectorStore } from "../../lib/store/vectors";
+import type { SearchOptions, VectorFilter, VectorStore } from "../../lib/store/vectors";
 import { startNode, tempDir } from "../support/node";
 
 const D = 512;
@@ -62,6 +62,22 @@ describe.each(backends)("embedding store: $name", backend => {
 		expect(self.map(h => h.id)).toEqual(["student:2"]);
 	});
 
+	it("ranks a filtered search as the unfiltered ranking restricted to the filter", async () => {
+		for (const seed of [8, 31, 4242]) {
+			const q = near(vec(seed), 0.5, seed + 1);
+			const all = await store.search(q, { limit: 50 });
+			expect(all).toHaveLength(50);
+			for (const filter of [{ slotId: 2 }, { slotId: 1, embeddingVersion: 1 }, { embeddingVersion: 1 }] as VectorFilter[]) {
+				const want = all.filter(h => Object.entries(filter).every(([k, v]) => h.payload[k] === v)).slice(0, 5);
+				const got = await store.search(q, { limit: 5, filter });
+				expect(got.map(h => h.id)).toEqual(want.map(h => h.id));
+				got.forEach((h, i) => expect(h.score).toBeCloseTo(want[i].score, 5));
+			}
+			const floor = all[9].score;
+			expect((await store.search(q, { limit: 50, minScore: floor })).map(h => h.id)).toEqual(all.filter(h => h.score >= floor).map(h => h.id));
+		}
+	});
+
 	it("replaces on upsert of an existing id, and removes by id and by filter", async () => {
 		await store.upsert([{ id: "student:7", vector: vec(1000), payload: { userId: 7, slotId: 1, embeddingVersion: 2 } }]);
 		expect(await store.count()).toBe(50);
@@ -108,6 +124,32 @@ describe("embedded exact index: crash safety", () => {
 		await c.open();
 		expect(await c.count()).toBe(3);
 		await c.close();
+	});
+});
+
+describe("embedded exact index: rebuilt from the log", () => {
+	it("answers searches, filtered searches and counts after a crash exactly as before it", async () => {
+		const dir = tempDir();
+		const file = path.join(dir, "r.vectors");
+		const a = new EmbeddedVectorStore({ file, dimension: D });
+		await a.open();
+		for (let i = 0; i < 300; i += 50) await a.upsert(Array.from({ length: 50 }, (_, j) => ({ id: `p${i + j}`, vector: vec(i + j + 1), payload: { slotId: (i + j) % 7, active: (i + j) % 5 !== 0 } })));
+		await a.upsert([{ id: "p10", vector: vec(5000), payload: { slotId: 3, active: true } }]);
+		await a.remove(["p11", "p12", "p299"]);
+		const asked: SearchOptions[] = [{ limit: 5 }, { limit: 5, filter: { slotId: 3 } }, { limit: 5, filter: { active: true } }, { limit: 3, filter: { slotId: 3, active: false } }, { limit: 20, minScore: 0.05 }];
+		const queries = [vec(5000), near(vec(40), 0.3, 1), vec(77777)];
+		const before = await Promise.all(queries.flatMap(q => asked.map(o => a.search(q, o))));
+		const counts = [await a.count(), await a.count({ slotId: 3 }), await a.count({ active: false })];
+		// The crash: a batch cut off after its first record's header.
+		fs.appendFileSync(file, Buffer.from([0x40, 0x08, 0, 0, 0xa4, 0x62]));
+		const b = new EmbeddedVectorStore({ file, dimension: D });
+		await b.open();
+		expect(await Promise.all(queries.flatMap(q => asked.map(o => b.search(q, o))))).toEqual(before);
+		expect([await b.count(), await b.count({ slotId: 3 }), await b.count({ active: false })]).toEqual(counts);
+		expect((await b.search(vec(5000), { limit: 1 }))[0]).toEqual(expect.objectContaining({ id: "p10", payload: { slotId: 3, active: true } }));
+		expect(await b.get("p11")).toBeNull();
+		await b.close();
+		await a.close();
 	});
 });
 
