@@ -5,21 +5,14 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { badRequest } from "../lib/errors";
-import { createVectorStore, EMBEDDING_DIMENSION, VectorStoreError, type Payload, type VectorFilter, type VectorStore } from "../lib/store";
+import { createVectorStore, EMBEDDING_DIMENSION, embeddingGuard, type Payload, type VectorFilter, type VectorStore } from "../lib/store";
 
 const vector = { type: "any" } as const;
 const filter = { type: "object", optional: true } as const;
 
 export default function embeddingsService(cfg: Config): ServiceSchema<{ dimension: number; backend: "qdrant" | "embedded" }, object, object> {
 	let store: VectorStore;
-	const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
-		try {
-			return await fn();
-		} catch (err) {
-			if (err instanceof VectorStoreError) throw badRequest("INVALID_EMBEDDING", err.message);
-			throw err;
-		}
-	};
+	const guard = embeddingGuard;
 	return {
 		name: "embeddings",
 		settings: { dimension: EMBEDDING_DIMENSION, backend: cfg.qdrantUrl ? "qdrant" : "embedded" },

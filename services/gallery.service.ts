@@ -9,20 +9,13 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { badRequest } from "../lib/errors";
-import { createVectorStore, VectorStoreError, type Payload, type VectorFilter, type VectorStore } from "../lib/store";
+import { createVectorStore, embeddingGuard, type Payload, type VectorFilter, type VectorStore } from "../lib/store";
 
 interface Vars {
 	store: VectorStore;
 }
 
-const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
-	try {
-		return await fn();
-	} catch (err) {
-		if (err instanceof VectorStoreError) throw badRequest("INVALID_EMBEDDING", err.message);
-		throw err;
-	}
-};
+const guard = embeddingGuard;
 
 export const galleryPointId = (profileId: string, imageId: string) => `face:${profileId}:${imageId}`;
 

@@ -3,21 +3,11 @@
  * meta every call from the gateway carries.
  */
 import "moleculer";
-import type { AuditFacts, Family, OpenApiFacts, UploadFacts } from "../lib/api/route-facts";
+import type { RouteFacts } from "../lib/api/route-facts";
 
 declare module "moleculer" {
-	interface ActionSchema {
-		family?: Family;
-		permission?: string;
-		message?: string;
-		bodyLimit?: number;
-		status?: number;
-		paged?: boolean;
-		upload?: UploadFacts;
-		openapi?: OpenApiFacts;
-		audit?: AuditFacts | false;
-		forwardCredentials?: boolean;
-	}
+	// The route facts of lib/api/route-facts.ts on every action schema (`rest` comes from moleculer-web).
+	interface ActionSchema extends Omit<RouteFacts, "rest"> {}
 }
 
 /** Who is calling, as the gateway established it (REST and Socket.IO alike). */

@@ -322,7 +322,7 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 
 			async admit(ctx: Context, profileId: string, employeeId: string, uploads: ImageUpload[], active: boolean) {
 				if (uploads.length > MAX_IMAGES) throw new ApiError(400, "TOO_MANY_IMAGES", `At most ${MAX_IMAGES} photos`);
-				const verdicts: { upload: ImageUpload; verdict: PhotoVerdict | null; error?: { code: string; message: string } }[] = [];
+				const verdicts: { upload: ImageUpload; verdict: PhotoVerdict | null; data?: Buffer; error?: { code: string; message: string } }[] = [];
 				for (const u of uploads) {
 					if (u.error || !u.blob) {
 						verdicts.push({ upload: u, verdict: null, error: u.error ?? { code: "INVALID_IMAGE", message: `${u.filename}: not stored` } });
@@ -331,7 +331,7 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 					const blob = await ctx.call<{ data: Buffer }, object>("blobs.get", { name: u.blob });
 					const analysis = await ctx.call<AnalyzeResult, object>("inference.analyze", { image: blob.data, maxFaces: 10, minFaceSize: 20 });
 					const verdict = judgePhoto(analysis, { minInterocularPx: cfg.faceMinInterocularPx, minSharpness: 15, maxPose: 40 });
-					verdicts.push({ upload: u, verdict, error: verdict.ok ? undefined : { code: verdict.code, message: `${u.filename}: ${verdict.message}` } });
+					verdicts.push({ upload: u, verdict, data: blob.data, error: verdict.ok ? undefined : { code: verdict.code, message: `${u.filename}: ${verdict.message}` } });
 				}
 				const refused = verdicts.filter(v => v.error);
 				if (refused.length) {
@@ -348,8 +348,7 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 					const ok = v.verdict as PhotoVerdict & { ok: true };
 					const id = crypto.randomUUID();
 					const blob = `face-${profileId}-${id}.jpg`;
-					const data = await ctx.call<{ data: Buffer }, object>("blobs.get", { name: v.upload.blob! });
-					await ctx.call("blobs.put", { name: blob, kind: "face", contentType: "image/jpeg", data: data.data });
+					await ctx.call("blobs.put", { name: blob, kind: "face", contentType: "image/jpeg", data: v.data });
 					await ctx.call("blobs.remove", { name: v.upload.blob! });
 					kept.push({ id, blob, filename: v.upload.filename, width: v.upload.width ?? 0, height: v.upload.height ?? 0, box: ok.face.box, quality: ok.quality, embeddingVersion: ok.face.embeddingVersion ?? 0, createdAt: now });
 				}

@@ -25,7 +25,7 @@ describe("file blob store", () => {
 
 	it("refuses names that are paths", () => {
 		for (const bad of ["../x", "a/b", ".hidden", "x..jpg", "", "a".repeat(200), "a\\b"]) expect(() => checkBlobName(bad)).toThrow();
-		expect(checkBlobName("camera_preview_1729339200_ab12cd34_ef56ab78.jpg")).toBeTruthy();
+		expect(checkBlobName("camera_preview_1729339200_ab12cd34_ef56ab78.jpg")).toBe("camera_preview_1729339200_ab12cd34_ef56ab78.jpg");
 	});
 
 	it("picks expired blobs and those beyond a kind's newest N", () => {
