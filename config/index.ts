@@ -111,6 +111,12 @@ export interface Config {
 	secretsKeySource: "env" | "file" | "generated";
 	/** A monitored camera offline this long raises an alert, seconds. */
 	cameraOfflineAlertS: number;
+	/** At most one unknown-face alert per camera this often, seconds. */
+	unknownFaceAlertS: number;
+	/** A FUACS callback failing this many attempts in a row raises an alert. */
+	callbackAlertAttempts: number;
+	/** How often the gateway's watch checks inference capacity and the stores for alerts, ms (0: off). */
+	alertWatchMs: number;
 	/** Default seconds between samples of a monitored camera. */
 	monitorSampleInterval: number;
 	/** How often a monitor actor persists a camera's live state, ms (status changes at once). */
@@ -403,6 +409,9 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		secretsKey: secrets.key,
 		secretsKeySource: secrets.source,
 		cameraOfflineAlertS: int(env, "CAMERA_OFFLINE_ALERT_S", 300, 1, 7 * 24 * 3600),
+		unknownFaceAlertS: int(env, "UNKNOWN_FACE_ALERT_S", 60, 0, 24 * 3600),
+		callbackAlertAttempts: int(env, "CALLBACK_ALERT_ATTEMPTS", 3, 1, 1000),
+		alertWatchMs: int(env, "ALERT_WATCH_MS", 15_000, 0, 3_600_000),
 		monitorSampleInterval: num(env, "MONITOR_SAMPLE_INTERVAL", 1, 0.2, 3600),
 		monitorReportMs: int(env, "MONITOR_REPORT_MS", 5000, 200, 600_000),
 		faceImageMaxBytes: size(env, "FACE_IMAGE_MAX_SIZE", 10 * 1024 * 1024),

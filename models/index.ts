@@ -1,13 +1,16 @@
 import type { Schema } from "mongoose";
+import * as alert from "./alert.model";
 import * as apiKey from "./api-key.model";
 import * as attendance from "./attendance.model";
 import * as attendanceLog from "./attendance-log.model";
 import * as attendanceSighting from "./attendance-sighting.model";
 import * as audit from "./audit.model";
+import * as banner from "./banner.model";
 import * as camera from "./camera.model";
 import * as detection from "./detection.model";
 import * as face from "./face.model";
 import * as login from "./login.model";
+import * as notification from "./notification.model";
 import * as preference from "./preference.model";
 import * as recognition from "./recognition.model";
 import * as session from "./session.model";
@@ -36,7 +39,10 @@ export const models = {
 	attendance_logs: attendanceLog,
 	attendance_sightings: attendanceSighting,
 	shifts: shift,
-	site
+	site,
+	alerts: alert,
+	notifications: notification,
+	banner_messages: banner
 } satisfies Record<
 	string,
 	ModelDefinition

@@ -23,6 +23,9 @@ import { PermissionsMiddleware } from "../middlewares/permissions.middleware";
 import attendanceService from "./attendance.service";
 import attendanceSightingsService from "./attendance-sightings.service";
 import auditService from "./audit.service";
+import alertsService from "./console/alerts.service";
+import bannersService from "./console/banners.service";
+import notificationsService from "./console/notifications.service";
 import blobsService from "./blobs.service";
 import facesService from "./console/faces.service";
 import detectionsService from "./console/detections.service";
@@ -66,7 +69,10 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		attendanceSightingsService,
 		attendanceLogsService,
 		historyService,
-		systemService
+		systemService,
+		alertsService,
+		notificationsService,
+		bannersService
 	],
 	inference: [inferenceService],
 	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService],

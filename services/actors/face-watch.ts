@@ -9,6 +9,7 @@
 import sharp from "sharp";
 import type { ServiceBroker } from "moleculer";
 import { framePayload } from "../../lib/cluster/frame-transport";
+import { RateGate } from "../../lib/alerts/alerts";
 import { CameraTracker, type GalleryHit, type Track } from "../../lib/recognition/tracker";
 import type { AnalyzeResult } from "../../lib/vision/engine";
 import { similarityFromCosine } from "../../lib/vision/similarity";
@@ -28,12 +29,16 @@ export class FaceWatch {
 	private readonly tracker: CameraTracker;
 	private profiles = new Map<string, { at: number; p: Profile | null }>();
 	private written = new Map<string, number>();
+	/** Tracks whose unknown face raised an alert (resolved if the track is recognised after all). */
+	private alerted = new Set<string>();
+	private readonly unknownGate: RateGate;
 
 	constructor(
 		private readonly broker: ServiceBroker,
 		private readonly camera: { cameraId: number; name: string },
-		opts: { threshold: number; sampleIntervalS: number }
+		opts: { threshold: number; sampleIntervalS: number; unknownFaceAlertS: number }
 	) {
+		this.unknownGate = new RateGate(opts.unknownFaceAlertS * 1000, 16);
 		// A track ends after three missed samples (at least 5 s): one person walking past is one track.
 		this.tracker = new CameraTracker({ threshold: opts.threshold, maxGapMs: Math.max(5000, 3 * opts.sampleIntervalS * 1000) });
 	}
@@ -65,6 +70,7 @@ export class FaceWatch {
 		for (const t of this.tracker.expire(at)) {
 			if (this.written.has(t.id)) await this.write(t, frame, sx, sy, t.lastAt);
 			this.written.delete(t.id);
+			this.alerted.delete(t.id);
 		}
 		const update = this.tracker.update(faces, at);
 		for (const t of update.changed) await this.write(t, frame, sx, sy, at);
@@ -116,6 +122,27 @@ export class FaceWatch {
 				confidence: Math.min(1, t.confidence)
 			});
 		else if (t.status === "unknown") this.broker.broadcast("live.face.unknown", { cameraId: this.camera.cameraId, trackId: detection.id, at: new Date(at).toISOString() });
+		if (person && this.alerted.delete(t.id)) await this.broker.call("alerts.resolve", { cause: this.unknownCause(t) }).catch(() => undefined);
+		else if (!person && t.status === "unknown" && !this.alerted.has(t.id) && this.unknownGate.pass("camera", at)) {
+			// One alert per unknown track, at most one per camera per UNKNOWN_FACE_ALERT_S.
+			this.alerted.add(t.id);
+			await this.broker
+				.call("alerts.raise", {
+					cause: this.unknownCause(t),
+					type: "unknown_face",
+					level: "medium",
+					title: `Unknown face at ${this.camera.name}`,
+					description: `A face not in the gallery was followed for ${t.frames} frame(s) at ${this.camera.name}`,
+					cameraId: this.camera.cameraId,
+					tags: ["face", "unknown"],
+					details: { detectionId: detection.id, trackId: `${this.camera.cameraId}-${t.id}`, thumbnail, at: new Date(at).toISOString() }
+				})
+				.catch(() => undefined);
+		}
+	}
+
+	private unknownCause(t: Track): string {
+		return `camera:${this.camera.cameraId}:unknown-face:${t.id}`;
 	}
 
 	/** A small JPEG of the track's face (the analysed frame's box, with a margin). */

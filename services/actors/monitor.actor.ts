@@ -23,8 +23,8 @@
  * State goes to the registry with `cameras.reportState`, fenced by the lease token, at once on
  * a status change and otherwise every MONITOR_REPORT_MS; a stale token (LEASE_LOST) stops the
  * actor. A status change is broadcast (`live.camera.status`) and audited (`camera.online`,
- * `camera.offline`); an outage longer than CAMERA_OFFLINE_ALERT_S raises an alert once
- * (`camera.offline.alert` in the audit log and a `live.alert` event, until the alert store).
+ * `camera.offline`); an outage longer than CAMERA_OFFLINE_ALERT_S raises the camera's offline
+ * alert (alerts.raise, cause `camera:<id>:offline`), resolved when it is back online.
  *
  * `onSample(frame)` is what the monitor does with a sampled frame: today the preview; the
  * next issue hands the frame to inference there (it runs beside the stream, never holding it
@@ -136,8 +136,12 @@ interface Methods {
 	sendReport(): Promise<void>;
 	announce(sent: CameraLiveState, previousStatus: string | null): Promise<void>;
 	raiseAlert(outage: Outage): Promise<void>;
+	resolveAlert(): Promise<void>;
 	leaseLost(err: Error): void;
 }
+
+/** The alert cause of a camera's outage. */
+export const offlineCause = (cameraId: number) => `camera:${cameraId}:offline`;
 
 /** How often the actor accounts uptime, checks for stale streams and due reports, ms. */
 const TICK_MS = 250;
@@ -273,7 +277,7 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 				const t0 = performance.now();
 				if (thumbnailDue(thumbAt, at, interval)) await this.keepThumbnail(frame, at);
 				// The faces: matched against the gallery, tracked, detections and attendance.
-				watch ??= new FaceWatch(this.broker, { cameraId, name: doc.name }, { threshold: cfg.similarityThreshold, sampleIntervalS: interval });
+				watch ??= new FaceWatch(this.broker, { cameraId, name: doc.name }, { threshold: cfg.similarityThreshold, sampleIntervalS: interval, unknownFaceAlertS: cfg.unknownFaceAlertS });
 				try {
 					if (!lost && !abort.signal.aborted) await watch.onFrame(frame, at);
 				} catch (err) {
@@ -332,6 +336,7 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 					state.offlineSince = null;
 					state.alerted = false;
 					this.logger.info("Camera online", { cameraId, id: doc.id, latencyMs: state.latencyMs, resolution: state.resolution });
+					void this.resolveAlert();
 				}
 				void this.report();
 			},
@@ -430,15 +435,28 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 					.catch((err: Error) => this.logger.warn("Camera status not audited", { cameraId, error: err.message }));
 			},
 
-			/** Until the alert store exists: an audit entry and a `live.alert` event, once per outage. */
+			/** An outage past CAMERA_OFFLINE_ALERT_S: the camera's offline alert (one per cause, so a failover only counts a repeat). */
 			async raiseAlert(o: Outage) {
 				const since = new Date(o.since).toISOString();
 				const offlineForS = Math.round((Date.now() - o.since) / 1000);
 				this.logger.warn("Camera offline alert", { cameraId, id: doc.id, since, offlineForS });
-				this.broker.broadcast("live.alert", { kind: "camera.offline", cameraId, id: doc.id, since, level: "warning" });
 				await this.broker
-					.call("audit.record", { action: "camera.offline.alert", cameraId, severity: "warning", details: { id: doc.id, name: doc.name, since, offlineForS, reason: state.lastError, node: this.broker.nodeID } })
-					.catch((err: Error) => this.logger.warn("Camera alert not audited", { cameraId, error: err.message }));
+					.call("alerts.raise", {
+						cause: offlineCause(cameraId),
+						type: "camera_offline",
+						level: "high",
+						title: `Camera offline: ${doc.name}`,
+						description: `${doc.name} (${doc.id}) has sent nothing since ${since}: ${state.lastError ?? "no frames"}`,
+						cameraId,
+						tags: ["camera"],
+						details: { id: doc.id, name: doc.name, since, offlineForS, reason: state.lastError, node: this.broker.nodeID }
+					})
+					.catch((err: Error) => this.logger.warn("Camera offline alert not raised", { cameraId, error: err.message }));
+			},
+
+			/** Back online: the offline alert's cause has passed. */
+			async resolveAlert() {
+				await this.broker.call("alerts.resolve", { cause: offlineCause(cameraId) }).catch((err: Error) => this.logger.warn("Camera offline alert not resolved", { cameraId, error: err.message }));
 			},
 
 			/** Another node holds the camera now (or it was disabled): stop at once, write nothing more. */

@@ -2,11 +2,12 @@
  * The dashboard's summary (storage role; seed 002 "System & Health", `GET /system/summary`),
  * computed from the stores at each request: cameras online of those enabled, face profiles
  * registered (when the faces store runs), today's attendance in the site's zone, manual
- * entries, completion against the shifts' expected headcount, the last Odoo sync. Unknown-face
- * alerts are 0 until an alert store exists.
+ * entries, completion against the shifts' expected headcount, the last Odoo sync, the
+ * unknown-face alerts raised today.
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../../config";
+import { zonedInstant } from "../../lib/attendance/time";
 
 interface Settings {
 	family: string;
@@ -48,7 +49,7 @@ export default function systemService(_cfg: Config): ServiceSchema<Settings> {
 							peopleDetectedToday: { type: "integer" },
 							peopleOnSite: { type: "integer" },
 							lateToday: { type: "integer" },
-							unknownFaceAlerts: { type: "integer" },
+							unknownFaceAlerts: { type: ["integer", "null"], description: "unknown-face alerts raised today (site time); null without an alerts store" },
 							manualOverrides: { type: "integer" },
 							attendanceCompletion: { type: ["number", "null"], description: "% of today's expected headcount attending; null without shifts today" },
 							expectedHeadcount: { type: "integer" },
@@ -69,6 +70,8 @@ export default function systemService(_cfg: Config): ServiceSchema<Settings> {
 						ctx.call<{ odooSyncTime: Date | string | null }[], object>("attendanceLogs.find", { query: { odooSyncTime: { $ne: null } }, sort: "-odooSyncTime", limit: 1, fields: ["odooSyncTime"] })
 					]);
 					const last = synced[0]?.odooSyncTime;
+					// Unknown faces alerted since the site's midnight.
+					const unknownFaceAlerts = await ctx.call<number, object>("alerts.countSince", { type: "unknown_face", since: zonedInstant(today.date, "00:00", today.timezone) }).catch(() => null);
 					return {
 						activeCameras: online,
 						totalCameras: total,
@@ -77,7 +80,7 @@ export default function systemService(_cfg: Config): ServiceSchema<Settings> {
 						peopleDetectedToday: today.detected,
 						peopleOnSite: today.onSiteNow,
 						lateToday: today.late,
-						unknownFaceAlerts: 0,
+						unknownFaceAlerts,
 						manualOverrides: today.manualEntries,
 						attendanceCompletion: today.compliance,
 						expectedHeadcount: today.expectedHeadcount,

@@ -52,9 +52,9 @@ describe("console: permissions, OpenAPI, developer console, audit", () => {
 	it("refuses a Viewer every console mutation with 403 FORBIDDEN", async () => {
 		const mutations = routes.filter(r => r.family === "console" && MUTATING.has(r.method));
 		expect(mutations.length).toBeGreaterThan(10);
-		// The only mutations anyone signed in may call act on their own account.
+		// The only mutations anyone signed in may call act on their own account (and their own notifications).
 		const selfService = mutations.filter(r => r.permission === PUBLIC || r.permission === AUTHENTICATED).map(r => `${r.method} ${r.path}`);
-		expect(selfService.sort()).toEqual(["PATCH users/:id/password", "POST auth/login", "POST auth/logout", "POST auth/refresh", "PUT settings/preferences"]);
+		expect(selfService.sort()).toEqual(["DELETE notifications", "PATCH users/:id/password", "POST auth/login", "POST auth/logout", "POST auth/refresh", "POST notifications/:id/acknowledge", "PUT settings/preferences"]);
 		const checked: string[] = [];
 		for (const r of mutations) {
 			if (r.permission === PUBLIC || r.permission === AUTHENTICATED) continue;

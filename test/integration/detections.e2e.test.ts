@@ -3,7 +3,7 @@
  * registered as face profiles through the console, a monitored camera showing them and a
  * stranger; the monitor actor tracks the faces and writes detections (authorized for the two,
  * unknown for the stranger, one per track, never the stranger as anyone), served live from
- * the gateway's memory within 100 ms of being written.
+ * the gateway's memory within 100 ms of being written; the stranger raises one unknown-face alert.
  */
 import path from "node:path";
 import sharp from "sharp";
@@ -83,6 +83,11 @@ describeWithRtsp("detections: a monitored camera, the gallery, tracks", () => {
 		expect(Math.max(...anna.map(d => d.frames))).toBeGreaterThanOrEqual(2);
 		const stranger = seen.filter(d => d.status === "unknown");
 		expect(stranger.every(d => d.personId === null && d.name === "Unknown")).toBe(true);
+		// The stranger raised one unknown-face alert at this camera (one per track, at most one a minute per camera), naming its detection.
+		const unknownAlerts = (await call(node, `/alerts?type=unknown_face&cameraId=${cam.body.data.cameraId}`, { token: admin })).body.data as any[];
+		expect(unknownAlerts).toHaveLength(1);
+		expect(unknownAlerts[0]).toEqual(expect.objectContaining({ level: "medium", cameraId: cam.body.data.cameraId, resolved: false }));
+		expect(stranger.map(d => d.id)).toContain(unknownAlerts[0].details.detectionId);
 		// Thumbnails are small JPEG crops in the blob store.
 		const thumb = seen.find(d => d.thumbnail)!;
 		const img = await fetch(node.baseUrl.replace(/\/api\/v1$/, "") + thumb.thumbnail, { headers: { Authorization: `Bearer ${admin}` } });

@@ -41,6 +41,7 @@ describeWithRtsp("camera monitors: enabled cameras watched by monitor actors", (
 	const health = async () => (await call(node, `/cameras/${cam.id}/health`, { token: admin })).body.data;
 	const audits = (action: string) => node.broker.call<any[], object>("audit.find", { query: { action, cameraId: cam.cameraId } });
 	const events = (event: string) => seen.filter(s => s.event === event && s.params.cameraId === cam.cameraId);
+	const offlineAlerts = async () => (await call(node, `/alerts?type=camera_offline&cameraId=${cam.cameraId}`, { token: admin })).body.data as any[];
 	const version = async () => (await call(node, `/cameras/${cam.id}`, { token: admin })).body.data.version as number;
 
 	beforeAll(async () => {
@@ -67,8 +68,8 @@ describeWithRtsp("camera monitors: enabled cameras watched by monitor actors", (
 				"live.camera.status"(ctx) {
 					seen.push({ event: "live.camera.status", at: Date.now(), params: ctx.params as Record<string, any> });
 				},
-				"live.alert"(ctx) {
-					seen.push({ event: "live.alert", at: Date.now(), params: ctx.params as Record<string, any> });
+				"alerts.raised"(ctx) {
+					seen.push({ event: "alerts.raised", at: Date.now(), params: ctx.params as Record<string, any> });
 				}
 			}
 		});
@@ -157,27 +158,29 @@ describeWithRtsp("camera monitors: enabled cameras watched by monitor actors", (
 		const wentOffline = events("live.camera.status").find(e => e.params.status === "offline");
 		expect(wentOffline?.params).toEqual(expect.objectContaining({ cameraId: cam.cameraId, id: cam.id, status: "offline", lastSeen: expect.any(String), at: expect.any(String) }));
 		expect(await audits("camera.offline")).toEqual([expect.objectContaining({ severity: "warning" })]);
-		expect(await audits("camera.offline.alert")).toHaveLength(0);
+		expect(await offlineAlerts()).toHaveLength(0);
 
-		// Offline longer than the alert delay: one audit entry and one live.alert event.
-		const alert = await until("the offline alert", () => audits("camera.offline.alert"), a => a.length > 0, ALERT_S * 1000 + 5000);
-		expect(alert).toEqual([expect.objectContaining({ severity: "warning", cameraId: cam.cameraId })]);
-		const alerts = events("live.alert");
-		expect(alerts).toHaveLength(1);
-		expect(alerts[0].params).toEqual({ kind: "camera.offline", cameraId: cam.cameraId, id: cam.id, since: expect.any(String), level: "warning" });
-		const since = new Date(alerts[0].params.since).getTime();
-		expect(alerts[0].at - since).toBeGreaterThanOrEqual(ALERT_S * 1000);
-		expect(alerts[0].at - since).toBeLessThan(ALERT_S * 1000 + 1500);
+		// Offline longer than the alert delay: one alert in the store, announced once.
+		const alert = await until("the offline alert", offlineAlerts, a => a.length > 0, ALERT_S * 1000 + 5000);
+		expect(alert).toEqual([expect.objectContaining({ level: "high", type: "camera_offline", cause: `camera:${cam.cameraId}:offline`, cameraId: cam.cameraId, resolved: false, acknowledged: false, count: 1 })]);
+		const raised = events("alerts.raised");
+		expect(raised).toHaveLength(1);
+		expect(raised[0].params).toEqual(expect.objectContaining({ id: alert[0].id, details: expect.objectContaining({ id: cam.id, since: expect.any(String) }) }));
+		const since = new Date(raised[0].params.details.since).getTime();
+		expect(raised[0].at - since).toBeGreaterThanOrEqual(ALERT_S * 1000);
+		expect(raised[0].at - since).toBeLessThan(ALERT_S * 1000 + 1500);
 		// Once per outage.
 		await new Promise(r => setTimeout(r, ALERT_S * 1000 + 1000));
-		expect(events("live.alert")).toHaveLength(1);
-		expect(await audits("camera.offline.alert")).toHaveLength(1);
+		expect(events("alerts.raised")).toHaveLength(1);
+		expect(await offlineAlerts()).toEqual([expect.objectContaining({ id: alert[0].id, count: 1, resolved: false })]);
 
 		// The camera comes back (restarted): the actor reconnects with its backoff.
 		await rtsp.kill();
 		await rtsp.start();
 		await until("the camera online again", health, d => d.status === "online", 40_000);
 		expect(await audits("camera.online")).toHaveLength(2);
+		// Back online: the alert's cause has passed.
+		await until("the offline alert resolved", offlineAlerts, a => a.length === 1 && a[0].resolved === true, 5000);
 		const state = await actorState();
 		expect(state.connects).toBeGreaterThanOrEqual(2);
 		// The outage counts as observed, not online.
