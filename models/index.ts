@@ -9,10 +9,12 @@ import * as banner from "./banner.model";
 import * as camera from "./camera.model";
 import * as detection from "./detection.model";
 import * as face from "./face.model";
+import * as job from "./job.model";
 import * as login from "./login.model";
 import * as notification from "./notification.model";
 import * as preference from "./preference.model";
 import * as recognition from "./recognition.model";
+import * as schedule from "./schedule.model";
 import * as session from "./session.model";
 import * as shift from "./shift.model";
 import * as site from "./site.model";
@@ -42,7 +44,9 @@ export const models = {
 	site,
 	alerts: alert,
 	notifications: notification,
-	banner_messages: banner
+	banner_messages: banner,
+	jobs: job,
+	schedules: schedule
 } satisfies Record<
 	string,
 	ModelDefinition

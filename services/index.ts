@@ -36,6 +36,8 @@ import camerasService from "./cameras.service";
 import embeddingsService from "./embeddings.service";
 import enrollmentService from "./enrollment.service";
 import inferenceService from "./inference.service";
+import jobsService from "./jobs.service";
+import schedulesService from "./schedules.service";
 import metricsService from "./metrics.service";
 import monitorsService from "./monitors.service";
 import recognitionService from "./recognition.service";
@@ -72,7 +74,9 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		systemService,
 		alertsService,
 		notificationsService,
-		bannersService
+		bannersService,
+		jobsService,
+		schedulesService
 	],
 	inference: [inferenceService],
 	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService],
