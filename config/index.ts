@@ -115,6 +115,12 @@ export interface Config {
 	unknownFaceAlertS: number;
 	/** A FUACS callback failing this many attempts in a row raises an alert. */
 	callbackAlertAttempts: number;
+	/** A live client over its buffer limit this long is disconnected, ms. */
+	liveSlowClientMs: number;
+	/** Socket.IO: messages queued for one client before it is skipped. */
+	liveMaxBufferedMessages: number;
+	/** /ws: bytes queued for one client before it is skipped. */
+	liveMaxBufferBytes: number;
 	/** How often the gateway's watch checks inference capacity and the stores for alerts, ms (0: off). */
 	alertWatchMs: number;
 	/** Default seconds between samples of a monitored camera. */
@@ -411,6 +417,9 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		cameraOfflineAlertS: int(env, "CAMERA_OFFLINE_ALERT_S", 300, 1, 7 * 24 * 3600),
 		unknownFaceAlertS: int(env, "UNKNOWN_FACE_ALERT_S", 60, 0, 24 * 3600),
 		callbackAlertAttempts: int(env, "CALLBACK_ALERT_ATTEMPTS", 3, 1, 1000),
+		liveSlowClientMs: int(env, "LIVE_SLOW_CLIENT_MS", 10_000, 100, 600_000),
+		liveMaxBufferedMessages: int(env, "LIVE_MAX_BUFFERED_MESSAGES", 1000, 1, 1_000_000),
+		liveMaxBufferBytes: size(env, "LIVE_MAX_BUFFER_BYTES", 1024 * 1024),
 		alertWatchMs: int(env, "ALERT_WATCH_MS", 15_000, 0, 3_600_000),
 		monitorSampleInterval: num(env, "MONITOR_SAMPLE_INTERVAL", 1, 0.2, 3600),
 		monitorReportMs: int(env, "MONITOR_REPORT_MS", 5000, 200, 600_000),

@@ -66,6 +66,8 @@ export default function auditService(cfg: Config): ServiceSchema<Settings, objec
 				async handler(ctx: Context<RecordParams>) {
 					const doc = { at: new Date(), actor: ctx.params.actor ?? ctx.nodeID ?? undefined, severity: "info", ...ctx.params };
 					const saved = await this.adapter.insert(doc);
+					// The live audit channel (audit:read holders only).
+					this.broker.broadcast("audit.recorded", view(saved));
 					return this.transformDocuments(ctx, {}, saved);
 				}
 			},

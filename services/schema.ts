@@ -20,6 +20,8 @@ export interface Principal {
 	permissions: string[];
 	/** The login this access token belongs to (users only). */
 	sid?: string;
+	/** When the access token expires, ms since the epoch (users only). */
+	expiresAt?: number;
 }
 
 /** Where a call came from, for audit and logs. */

@@ -177,7 +177,7 @@ export default function authService(cfg: Config): ServiceSchema<Settings, Method
 					const query: Record<string, unknown> = { userId: ctx.params.userId, revokedAt: null };
 					if (ctx.params.keepFamily) query.familyId = { $ne: ctx.params.keepFamily };
 					const n = await this.adapter.updateMany(query, { $set: { revokedAt: new Date() } });
-					this.broker.broadcast("auth.revoked", { userId: ctx.params.userId, reason: ctx.params.reason });
+					this.broker.broadcast("auth.revoked", { userId: ctx.params.userId, reason: ctx.params.reason, keepFamily: ctx.params.keepFamily ?? null });
 					return { revoked: n };
 				}
 			}

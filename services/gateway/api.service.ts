@@ -79,7 +79,7 @@ interface MixinVars {
 	addRoute(opts: object, toBottom?: boolean): unknown;
 	removeRouteByName(name: string): boolean;
 	optimizeAliasesOrder(): void;
-	/** SocketMixin: Socket.IO on `server`. */
+	/** SocketMixin: Socket.IO and /ws on `server`. */
 	attachSocketServer(): void;
 }
 
@@ -128,7 +128,7 @@ export default function apiService(cfg: Config): ServiceSchema<Settings, Methods
 		name: "api",
 		// The one cast, at the mixin boundary: SocketMixin types its handlers' `this` as its own
 		// SocketThis, which `mixins` (Partial<ServiceSchema> of a plain Service) cannot take as is.
-		mixins: [ApiGateway, SocketMixin as Partial<ServiceSchema>],
+		mixins: [ApiGateway, SocketMixin(cfg) as Partial<ServiceSchema>],
 		settings: {
 			// The server is made here and opened only once every service of this node has
 			// started (listenWhenReady), so a node's first answer is about a node that is up.

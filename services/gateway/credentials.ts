@@ -69,7 +69,7 @@ export class Credentials {
 		const state = await this.loginState(claims.sid, claims.sub);
 		if (!state.active || !state.user) throw unauthorized("INVALID_TOKEN", "Access token is no longer valid (signed out, or the account is suspended)");
 		// Permissions come from the user's role now, not from when the token was issued.
-		return { kind: "user", id: state.user.id, name: state.user.name, email: state.user.email, roleId: state.user.roleId, permissions: state.permissions ?? [], sid: claims.sid };
+		return { kind: "user", id: state.user.id, name: state.user.name, email: state.user.email, roleId: state.user.roleId, permissions: state.permissions ?? [], sid: claims.sid, expiresAt: claims.exp * 1000 };
 	}
 
 	/** The caller of a request of this family, from its headers. */
