@@ -10,5 +10,7 @@ COPY config ./config
 # postinstall fetches the ONNX models from the npm registry and checks their SHA-256.
 RUN npm ci --omit=dev && npm cache clean --force
 COPY . .
+# The web console (web/, its own package.json): built into web/dist, its build tools removed.
+RUN node --import tsx scripts/build-web.ts --strict && rm -rf web/node_modules && npm cache clean --force
 EXPOSE 8000 3030
 CMD ["node", "--import", "tsx", "scripts/start.ts"]

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from "../config";
 import { portFree } from "../lib/net/ports";
 import { redactUrl } from "../lib/url";
 import { createNode } from "../services";
+import { buildWeb } from "./build-web";
 
 export async function main(opts: { repl?: boolean } = {}): Promise<void> {
 	let cfg: Config;
@@ -31,6 +32,8 @@ export async function main(opts: { repl?: boolean } = {}): Promise<void> {
 			process.exit(2);
 		}
 	}
+	// npm ci builds the web console; a checkout without the build gets it here, once (the API runs without it).
+	if (cfg.roles.includes("gateway") && !opts.repl && !buildWeb({ ifMissing: true })) process.stderr.write("web: the console could not be built; / answers how to build it (npm run build:web)\n");
 	const broker = createNode(cfg);
 	if (cfg.jwtSecretSource === "generated" && !cfg.transporter) broker.logger.warn(`Console token secret generated and kept in ${cfg.dataDir}/jwt-secret (set JWT_SECRET in production; every node of a cluster needs the same)`);
 	if (cfg.apiKeySource === "generated")

@@ -23,6 +23,7 @@ import { ApiError } from "../../lib/errors";
 import pkg from "../../package.json";
 import type { GatewayMeta, Implements, Principal, ServiceThis } from "../schema";
 import { Credentials } from "./credentials";
+import { serveConsole } from "./console";
 import { serveDocs } from "./docs";
 import { SocketMixin } from "./socket.mixin";
 import { receiveImages, streamUpload } from "./uploads";
@@ -343,7 +344,7 @@ export default function apiService(cfg: Config): ServiceSchema<Settings, Methods
 
 		created() {
 			this.server = http.createServer((req, res) => {
-				if (!serveDocs(req, res)) this.httpHandler(req, res);
+				if (!serveDocs(req, res) && !serveConsole(req, res)) this.httpHandler(req, res);
 			});
 			this.server.setTimeout(120_000);
 			this.credentials = new Credentials(this.broker, cfg);

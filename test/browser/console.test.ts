@@ -1,0 +1,237 @@
+/**
+ * The web console in a real browser (Debian's headless Chromium through playwright-core)
+ * against a real Rollcall node (every service, the real models) serving the built console at /:
+ * sign in, a reload kept signed in by the refresh token, a camera created (and an API refusal
+ * shown in words), a person registered with a good and a two-person photo (the refusal and its
+ * reason shown on that photo, the rest registered), attendance filtered and shown in the
+ * browser's time zone, the audit log; a Viewer offered no write anywhere. Screenshots of each
+ * page go to test-artifacts/browser/.
+ */
+import sharp from "sharp";
+import type { Page } from "playwright-core";
+import { buildWeb } from "../../scripts/build-web";
+import { chromiumAvailable, launch, screenshot, type Browser } from "../support/browser";
+import { ADMIN, CONSOLE_ENV, accountOf, call, login } from "../support/console";
+import { FACES } from "../support/face-video";
+import { startNode, type TestNode } from "../support/node";
+
+const ZONE = "America/New_York";
+
+async function crop(f: (typeof FACES)[keyof typeof FACES], size = 360): Promise<Buffer> {
+	const [x1, y1, x2, y2] = f.focus;
+	const m = Math.round((x2 - x1) * 0.5);
+	const meta = await sharp(f.photo).metadata();
+	const left = Math.max(0, x1 - m);
+	const top = Math.max(0, y1 - m);
+	return sharp(f.photo)
+		.extract({ left, top, width: Math.min(meta.width! - left, x2 - x1 + 2 * m), height: Math.min(meta.height! - top, y2 - y1 + 2 * m) })
+		.resize(size, size, { fit: "cover" })
+		.jpeg()
+		.toBuffer();
+}
+
+const suite = chromiumAvailable() ? describe : describe.skip;
+if (!chromiumAvailable()) console.warn("browser tests skipped: /usr/bin/chromium is not installed (apt-get install chromium)");
+
+suite("web console in Chromium", () => {
+	let node: TestNode;
+	let origin: string;
+	let browser: Browser;
+	let page: Page;
+	let admin: string;
+
+	beforeAll(async () => {
+		if (!buildWeb({ ifMissing: true })) throw new Error("the web console could not be built (npm run build:web)");
+		node = await startNode({ ...CONSOLE_ENV });
+		origin = node.baseUrl.replace(/\/api\/v1$/, "");
+		admin = (await login(node, ADMIN.email, ADMIN.password)).accessToken;
+		browser = await launch({ timezoneId: ZONE });
+		page = await browser.newPage();
+	}, 180_000);
+	afterAll(async () => {
+		await browser?.close();
+		await node?.stop();
+	});
+
+	async function signIn(p: Page, email: string, password: string) {
+		await p.goto(`${origin}/`);
+		await p.getByLabel("Email").fill(email);
+		await p.getByLabel("Password").fill(password);
+		await p.getByRole("button", { name: "Sign in" }).click();
+		await p.getByRole("heading", { name: "Dashboard" }).waitFor();
+	}
+
+	it("serves the console at / with its caching headers, and leaves the API's paths alone", async () => {
+		const index = await fetch(`${origin}/`);
+		expect(index.status).toBe(200);
+		expect(index.headers.get("cache-control")).toBe("no-cache");
+		const html = await index.text();
+		const asset = /\/assets\/[A-Za-z0-9._-]+\.js/.exec(html)![0];
+		const js = await fetch(origin + asset, { headers: { "Accept-Encoding": "gzip" } });
+		expect(js.status).toBe(200);
+		expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+		expect(js.headers.get("content-type")).toMatch(/javascript/);
+		expect((await fetch(`${origin}/assets/..%2Fpackage.json`)).status).toBe(404);
+		expect((await fetch(`${origin}/api/v1/health`)).status).toBe(200);
+		expect((await fetch(`${origin}/api/v1/openapi.json`)).headers.get("content-type")).toMatch(/json/);
+		expect((await fetch(`${origin}/socket.io/?EIO=4&transport=polling`)).status).toBe(200);
+	});
+
+	it("refuses a wrong password in words, signs in, and stays signed in across a reload (silent refresh)", async () => {
+		await page.goto(`${origin}/`);
+		await page.getByLabel("Email").fill(ADMIN.email);
+		await page.getByLabel("Password").fill("not-the-password");
+		await page.getByRole("button", { name: "Sign in" }).click();
+		await expect(page.getByRole("alert").textContent()).resolves.toMatch(/invalid|incorrect|wrong/i);
+		await screenshot(page, "login-refused");
+		await page.getByLabel("Password").fill(ADMIN.password);
+		await page.getByRole("button", { name: "Sign in" }).click();
+		await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+		expect(await page.getByText(`Times in ${ZONE}`).count()).toBe(1);
+		// An expired access token is refreshed with the stored refresh token, without a sign-in.
+		await page.evaluate(`(() => {
+			const s = JSON.parse(localStorage.getItem("rollcall.session"));
+			localStorage.setItem("rollcall.session", JSON.stringify({ ...s, accessToken: "expired.invalid.token" }));
+		})()`);
+		await page.reload();
+		await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+		expect(await page.getByRole("button", { name: "Sign in" }).count()).toBe(0);
+		await screenshot(page, "dashboard");
+	});
+
+	it("creates a camera, and shows the API's refusal of a bad one in words", async () => {
+		await page.goto(`${origin}/#/cameras`);
+		await page.getByRole("button", { name: "Add camera" }).click();
+		const dialog = page.getByRole("dialog");
+		await dialog.getByLabel("Name", { exact: true }).fill("Lobby");
+		await dialog.getByLabel("Location").fill("Main hall");
+		await dialog.getByLabel("Stream URL").fill("file:///etc/passwd");
+		await dialog.getByRole("button", { name: "Add camera" }).click();
+		const refusal = dialog.getByRole("alert");
+		await refusal.waitFor();
+		expect(await refusal.textContent()).toMatch(/Not saved.*(URL|url|rtsp)/s);
+		await dialog.getByLabel("Stream URL").fill("rtsp://127.0.0.1:9/lobby");
+		await dialog.getByLabel("Username").fill("cam");
+		await dialog.getByLabel("Password").fill("secret-pass");
+		await dialog.getByRole("button", { name: "Add camera" }).click();
+		await page.getByRole("cell", { name: "Lobby", exact: true }).waitFor();
+		expect(await page.getByRole("cell", { name: "CAM-01", exact: true }).count()).toBe(1);
+		await screenshot(page, "cameras");
+		const list = await call(node, "/cameras", { token: admin });
+		expect(list.body.data).toEqual([expect.objectContaining({ id: "CAM-01", name: "Lobby", location: "Main hall", streamUrl: "rtsp://127.0.0.1:9/lobby" })]);
+		expect(JSON.stringify(list.body.data)).not.toContain("secret-pass");
+	});
+
+	it("registers a person: the two-person photo is refused with its reason, the good one is kept", async () => {
+		const good = await crop(FACES.anna);
+		const bea = await crop(FACES.bea);
+		const cleo = await crop(FACES.cleo);
+		const pair = await sharp({ create: { width: 720, height: 360, channels: 3, background: "#777777" } })
+			.composite([
+				{ input: bea, left: 0, top: 0 },
+				{ input: cleo, left: 360, top: 0 }
+			])
+			.jpeg()
+			.toBuffer();
+		await page.goto(`${origin}/#/faces`);
+		await page.getByRole("button", { name: "Register a person" }).click();
+		const dialog = page.getByRole("dialog");
+		await dialog.getByLabel("Name", { exact: true }).fill("Anna Lind");
+		await dialog.getByLabel("Employee id").fill("EMP-001");
+		await dialog.getByLabel("Department").fill("Math");
+		await dialog.getByLabel(/Photos/).setInputFiles([
+			{ name: "anna.jpg", mimeType: "image/jpeg", buffer: good },
+			{ name: "two-people.jpg", mimeType: "image/jpeg", buffer: pair }
+		]);
+		await dialog.getByRole("button", { name: "Register" }).click();
+		const refused = dialog.locator("li.refused");
+		await refused.waitFor({ timeout: 30_000 });
+		expect(await refused.textContent()).toMatch(/two-people\.jpg.*refused.*2 faces in the photo.*MULTIPLE_FACES/s);
+		expect(await dialog.locator("li.accepted").textContent()).toMatch(/anna\.jpg.*accepted/s);
+		await screenshot(page, "faces-refused");
+		expect((await call(node, "/faces", { token: admin })).body.data).toEqual([]);
+		await dialog.getByRole("button", { name: "Remove refused photos" }).click();
+		await dialog.getByRole("button", { name: "Register" }).click();
+		await page.getByRole("status").filter({ hasText: "Anna Lind registered with 1 photo" }).waitFor({ timeout: 30_000 });
+		await page.getByRole("button", { name: "Anna Lind" }).waitFor();
+		await screenshot(page, "faces");
+		const profiles = (await call(node, "/faces", { token: admin })).body.data;
+		expect(profiles).toEqual([expect.objectContaining({ employeeId: "EMP-001", name: "Anna Lind", imageCount: 1, status: "active" })]);
+	});
+
+	it("filters attendance, pages it, and shows times in the browser's time zone", async () => {
+		const at = new Date();
+		at.setUTCHours(13, 7, 0, 0); // 13:07 UTC is 08:07 or 09:07 in New York
+		const people = [
+			{ personId: "P-1", employeeId: "EMP-001", name: "Anna Lind", department: "Math" },
+			{ personId: "P-2", employeeId: "EMP-002", name: "Bea Berg", department: "Art" }
+		];
+		for (const [i, p] of people.entries())
+			await node.broker.call("attendanceLogs.recordSighting", { detectionId: `d-${i}`, ...p, cameraId: 1, at: new Date(at.getTime() + i * 60_000).toISOString(), confidence: 0.93 });
+		await page.goto(`${origin}/#/attendance`);
+		await page.getByRole("cell", { name: "Bea Berg" }).waitFor();
+		expect(await page.locator("tbody tr").count()).toBe(2);
+		const local = new Intl.DateTimeFormat("en-GB", { timeStyle: "medium", timeZone: ZONE }).format(at);
+		// One sighting: she came in and was last seen at that time.
+		expect(await page.getByRole("cell", { name: local, exact: true }).count()).toBe(2);
+		await page.getByLabel("Search").fill("Anna");
+		await page.getByRole("button", { name: "Apply filters" }).click();
+		await page.waitForFunction(`document.querySelectorAll("tbody tr").length === 1`);
+		expect(await page.locator("tbody tr").textContent()).toContain("Anna Lind");
+		expect(page.url()).toContain("search=Anna");
+		await page.getByLabel("Status").selectOption("late");
+		await page.getByRole("button", { name: "Apply filters" }).click();
+		await page.getByText("No attendance matches.").waitFor();
+		await screenshot(page, "attendance");
+		// Her history, from the log's link.
+		await page.getByLabel("Status").selectOption("");
+		await page.getByRole("button", { name: "Apply filters" }).click();
+		await page.getByRole("link", { name: "Anna Lind" }).click();
+		await page.getByRole("heading", { name: /Anna Lind/ }).waitFor();
+		await screenshot(page, "history");
+	});
+
+	it("shows the audit log with the console's own writes", async () => {
+		await page.goto(`${origin}/#/audit`);
+		await page.getByRole("cell", { name: "cameras.create" }).first().waitFor();
+		await page.getByLabel("Action").fill("faces.create");
+		await page.getByRole("button", { name: "Apply filters" }).click();
+		await page.waitForFunction(`[...document.querySelectorAll("tbody tr")].every(r => r.textContent.includes("faces.create"))`);
+		await screenshot(page, "audit");
+		for (const [path, heading] of [["settings", "Settings"], ["api", "API reference"], ["live", "Live view"]] as const) {
+			await page.goto(`${origin}/#/${path}`);
+			await page.getByRole("heading", { name: heading, exact: true }).waitFor();
+			await screenshot(page, path);
+		}
+		expect(browser.pageErrors.filter(e => !/status of 4\d\d/.test(e))).toEqual([]);
+	});
+
+	it("offers a Viewer no write anywhere", async () => {
+		const viewer = await accountOf(node, admin, "ROLE-VIEWER", "viewer@console.test");
+		const other = await launch({ timezoneId: ZONE });
+		try {
+			const p = await other.newPage();
+			await signIn(p, "viewer@console.test", viewer.password);
+			const nav = await p.getByRole("navigation", { name: "Pages" }).textContent();
+			expect(nav).not.toContain("Face register");
+			expect(nav).not.toContain("Audit log");
+			const writes = /^(Add|Edit|Delete|Enable|Disable|Test|Snapshot|Manual entry|Register|Remove|Archive|Save site settings)/;
+			for (const path of ["", "cameras", "attendance", "settings", "live", "history"]) {
+				await p.goto(`${origin}/#/${path}`);
+				await p.locator("main h1").waitFor();
+				await p.waitForLoadState("networkidle");
+				const names = await p.locator("main button").allTextContents();
+				expect({ path, offered: names.filter(n => writes.test(n.trim())) }).toEqual({ path, offered: [] });
+			}
+			await p.goto(`${origin}/#/cameras`);
+			await p.getByRole("cell", { name: "Lobby", exact: true }).waitFor();
+			await screenshot(p, "viewer-cameras");
+			// A page the role may not open says so, and the API would refuse anyway.
+			await p.goto(`${origin}/#/faces`);
+			await p.getByRole("alert").filter({ hasText: "may not open" }).waitFor();
+			expect((await call(node, "/cameras", { token: viewer.token, body: { name: "X", streamUrl: "rtsp://127.0.0.1:9/x" } })).status).toBe(403);
+		} finally {
+			await other.close();
+		}
+	});
+});
