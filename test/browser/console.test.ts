@@ -191,6 +191,20 @@ suite("web console in Chromium", () => {
 		await screenshot(page, "history");
 	});
 
+	it("shows alerts as they are raised (live channel), and acknowledges one", async () => {
+		await node.broker.call("alerts.raise", { cause: "camera:1:offline", type: "camera_offline", level: "high", title: "Lobby is offline", description: "No frame for 60 s", cameraId: 1 });
+		await page.goto(`${origin}/#/alerts`);
+		await page.getByRole("cell", { name: /Lobby is offline/ }).waitFor();
+		// Raised while the page is open: it appears without a reload.
+		await node.broker.call("alerts.raise", { cause: "odoo:sync-failures", type: "odoo_sync_failed", level: "medium", title: "Odoo sync failing", description: "3 attempts failed" });
+		await page.getByRole("cell", { name: /Odoo sync failing/ }).waitFor({ timeout: 5000 });
+		await page.getByRole("row", { name: /Lobby is offline/ }).getByRole("button", { name: "Acknowledge" }).click();
+		await page.getByRole("row", { name: /Lobby is offline/ }).getByText(/acknowledged by/).waitFor();
+		await screenshot(page, "alerts");
+		const [lobby] = (await call(node, "/alerts?type=camera_offline", { token: admin })).body.data;
+		expect(lobby).toEqual(expect.objectContaining({ acknowledged: true, acknowledgedBy: ADMIN.email }));
+	});
+
 	it("shows the audit log with the console's own writes", async () => {
 		await page.goto(`${origin}/#/audit`);
 		await page.getByRole("cell", { name: "cameras.create" }).first().waitFor();
@@ -215,8 +229,8 @@ suite("web console in Chromium", () => {
 			const nav = await p.getByRole("navigation", { name: "Pages" }).textContent();
 			expect(nav).not.toContain("Face register");
 			expect(nav).not.toContain("Audit log");
-			const writes = /^(Add|Edit|Delete|Enable|Disable|Test|Snapshot|Manual entry|Register|Remove|Archive|Save site settings)/;
-			for (const path of ["", "cameras", "attendance", "settings", "live", "history"]) {
+			const writes = /^(Add|Edit|Delete|Enable|Disable|Test|Snapshot|Manual entry|Register|Remove|Archive|Save site settings|Acknowledge|Mute|Unmute)/;
+			for (const path of ["", "cameras", "attendance", "settings", "live", "history", "alerts"]) {
 				await p.goto(`${origin}/#/${path}`);
 				await p.locator("main h1").waitFor();
 				await p.waitForLoadState("networkidle");

@@ -4,6 +4,7 @@ import { href, useRoute, type Route } from "./router";
 import { useSession } from "./session";
 import { timeZone } from "./time";
 import { Dashboard } from "./pages/Dashboard";
+import { Banners } from "./Banners";
 
 interface Page {
 	path: string;
@@ -22,6 +23,7 @@ const PAGES: Page[] = [
 	{ path: "/attendance", label: "Attendance", permission: "attendance:read", component: lazy(() => import("./pages/Attendance")) },
 	{ path: "/cameras", label: "Cameras", permission: "cameras:read", component: lazy(() => import("./pages/Cameras")) },
 	{ path: "/faces", label: "Face register", permission: "faces:read", component: lazy(() => import("./pages/Faces")) },
+	{ path: "/alerts", label: "Alerts", permission: "alerts:read", route: "GET /alerts", component: lazy(() => import("./pages/Alerts")) },
 	{ path: "/audit", label: "Audit log", permission: "audit:read", component: lazy(() => import("./pages/Audit")) },
 	{ path: "/history", label: "Person history", permission: "attendance:read", component: lazy(() => import("./pages/History")) },
 	{ path: "/settings", label: "Settings", component: lazy(() => import("./pages/Settings")) },
@@ -63,6 +65,7 @@ export function App() {
 					</span>
 					<button onClick={() => void session.signOut()}>Sign out</button>
 				</header>
+				<Banners />
 				<main id="main" tabIndex={-1}>
 					{Component ? (
 						<Suspense fallback={<p aria-busy="true">Loading…</p>}>

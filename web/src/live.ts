@@ -1,23 +1,37 @@
 /**
- * Live events over Socket.IO (the gateway relays the broker's live.* events), one connection
- * per tab, opened on first use with the current access token (asked again at every reconnect,
- * so a refreshed token is used). The client library is loaded only when a page needs it.
+ * Live channels over Socket.IO (the gateway's relay: `subscribe {channel, cameraId?}` with an
+ * ack, each message emitted under its channel's name). One connection per tab, opened on first
+ * use with the current access token, asked again at every reconnect; when the gateway ends it
+ * because the token expired, the token is refreshed and the connection made again. Pages
+ * subscribe while mounted (counted, so two pages share a subscription) and subscriptions are
+ * made again after a reconnect. The client library is loaded only when a page needs it.
  */
 import { useEffect, useRef, useState } from "react";
 import type { Socket } from "socket.io-client";
 import { accessToken, onSessionChange, refresh } from "./api";
 
+export type Channel = "detections" | "camera-status" | "alerts" | "notifications" | "exports" | "attendance" | "audit";
+
 let socket: Promise<Socket> | null = null;
-/** Called with the socket each time it (re)connects, so subscriptions are made again. */
-const onConnect = new Set<(s: Socket) => void>();
+/** Subscriptions wanted now, by key ("detections" or "detections:3"), with how many pages want each. */
+const wanted = new Map<string, { channel: Channel; cameraId?: number; count: number }>();
+
+function subscribe(s: Socket, channel: Channel, cameraId?: number): void {
+	if (s.connected) s.emit("subscribe", cameraId === undefined ? { channel } : { channel, cameraId }, () => undefined);
+}
 
 export function liveSocket(): Promise<Socket> {
 	socket ??= import("socket.io-client").then(({ io }) => {
 		const s = io({ path: "/socket.io", transports: ["websocket"], auth: cb => cb({ token: accessToken() }) });
-		s.on("connect_error", err => {
-			if (/TOKEN|UNAUTHORIZED/.test(err.message)) void refresh().then(ok => ok && s.connect());
+		const again = () => void refresh().then(ok => ok && !s.connected && s.connect());
+		s.on("connect_error", err => /TOKEN|UNAUTHORIZED/.test(err.message) && again());
+		// The gateway ends a connection whose token expired (an `error` with the code, then a server disconnect).
+		s.on("disconnect", reason => reason === "io server disconnect" && accessToken() && again());
+		s.on("connect", () => {
+			// The console does not follow the FUACS sessions' events, which every connection starts with.
+			s.emit("unsubscribe", { channel: "sessions" }, () => undefined);
+			for (const w of wanted.values()) subscribe(s, w.channel, w.cameraId);
 		});
-		s.on("connect", () => onConnect.forEach(f => f(s)));
 		return s;
 	});
 	return socket;
@@ -30,51 +44,44 @@ onSessionChange(signedIn => {
 	}
 });
 
-/** Run `subscribe` on every (re)connection while mounted. */
-export function useOnConnect(subscribe: (s: Socket) => void, deps: unknown[]): void {
-	useEffect(() => {
-		let s: Socket | null = null;
-		const f = (sock: Socket) => subscribe(sock);
-		onConnect.add(f);
-		void liveSocket().then(sock => {
-			s = sock;
-			if (sock.connected) subscribe(sock);
-		});
-		return () => {
-			onConnect.delete(f);
-			void s;
-		};
-		// eslint-disable-next-line react-hooks/exhaustive-deps
-	}, deps);
-}
-
-/** Call `handler` for each of these events while mounted. */
-export function useLiveEvent(events: string[], handler: (event: string, payload: any) => void): void {
+/** Hear a channel (or one camera's part of it) while mounted: `handler` gets each message. */
+export function useChannel<M = any>(channel: Channel | null, handler: (message: M) => void, cameraId?: number): void {
 	const ref = useRef(handler);
 	ref.current = handler;
-	const key = events.join(",");
 	useEffect(() => {
+		if (!channel) return;
+		const key = cameraId === undefined ? channel : `${channel}:${cameraId}`;
+		const w = wanted.get(key) ?? { channel, cameraId, count: 0 };
+		w.count++;
+		wanted.set(key, w);
 		let s: Socket | null = null;
 		let gone = false;
-		const fns = events.map(e => [e, (p: unknown) => ref.current(e, p)] as const);
+		const on = (m: M) => ref.current(m);
 		void liveSocket().then(sock => {
 			if (gone) return;
 			s = sock;
-			for (const [e, f] of fns) sock.on(e, f);
+			sock.on(channel, on);
+			if (w.count === 1) subscribe(sock, channel, cameraId);
 		});
 		return () => {
 			gone = true;
-			if (s) for (const [e, f] of fns) s.off(e, f);
+			w.count--;
+			if (s) {
+				s.off(channel, on);
+				if (w.count === 0) {
+					wanted.delete(key);
+					if (s.connected) s.emit("unsubscribe", cameraId === undefined ? { channel } : { channel, cameraId }, () => undefined);
+				}
+			} else if (w.count === 0) wanted.delete(key);
 		};
-		// eslint-disable-next-line react-hooks/exhaustive-deps
-	}, [key]);
+	}, [channel, cameraId]);
 }
 
-/** A counter that moves (at most every `minMs`) when one of these events arrives: a dependency to reload on. */
-export function useLive(events: string[], minMs = 1000): number {
+/** A counter that moves (at most every `minMs`) when a message arrives on the channel: a dependency to reload on. */
+export function useChannelTick(channel: Channel | null, minMs = 1000): number {
 	const [tick, setTick] = useState(0);
 	const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-	useLiveEvent(events, () => {
+	useChannel(channel, () => {
 		if (timer.current) return;
 		timer.current = setTimeout(() => {
 			timer.current = null;

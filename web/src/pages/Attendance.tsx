@@ -1,7 +1,7 @@
 /** Attendance logs: filters, server paging, manual entries and deletion (attendance:write), export. */
 import { useState, type FormEvent } from "react";
 import { del, get, post } from "../api";
-import { useLive } from "../live";
+import { useChannelTick } from "../live";
 import { href, type Route } from "../router";
 import { useSession } from "../session";
 import { day, localInputToIso, timeOf } from "../time";
@@ -67,7 +67,7 @@ export default function Attendance({ route }: { route: Route }) {
 	const pageSize = Number(q.pageSize ?? 50);
 	const filters: Record<string, string | undefined> = {};
 	for (const k of FILTERS) filters[k] = q[k];
-	const live = useLive(["attendance.updated"], 2000);
+	const live = useChannelTick("attendance", 2000);
 	const list = useLoad(sig => get<Log[]>("/attendance/logs", { page, pageSize, ...filters }, sig), [page, pageSize, JSON.stringify(filters), live]);
 	const [adding, setAdding] = useState(false);
 	const remove = useAction(async (l: Log) => {

@@ -1,7 +1,7 @@
 /** The camera registry: list with filters and paging; add, edit, test, snapshot, enable, delete (cameras:write). */
 import { useEffect, useState, type FormEvent } from "react";
 import { del, get, objectUrl, patch, post, put } from "../api";
-import { useLive } from "../live";
+import { useChannelTick } from "../live";
 import type { Route } from "../router";
 import { useSession } from "../session";
 import { dateTime } from "../time";
@@ -114,7 +114,7 @@ export default function Cameras({ route }: { route: Route }) {
 	const [q, setQ] = useQueryState(route.query, "/cameras");
 	const page = Number(q.page ?? 1);
 	const pageSize = Number(q.pageSize ?? 20);
-	const live = useLive(["camera-status", "camera.status"], 1500);
+	const live = useChannelTick("camera-status", 1500);
 	const list = useLoad(sig => get<Camera[]>("/cameras", { page, pageSize, search: q.search, status: q.status }, sig), [page, pageSize, q.search, q.status, live]);
 	const [editing, setEditing] = useState<Camera | "new" | null>(null);
 	const [snap, setSnap] = useState<Camera | null>(null);

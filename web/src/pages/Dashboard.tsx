@@ -4,7 +4,7 @@ import { href } from "../router";
 import { useSession } from "../session";
 import { dateTime, day } from "../time";
 import { Badge, Card, ErrorNote, statusTone, useLoad } from "../ui";
-import { useLive } from "../live";
+import { useChannelTick } from "../live";
 
 interface Summary {
 	activeCameras: number;
@@ -52,11 +52,11 @@ const pct = (v: number | null | undefined) => (v === null || v === undefined ? "
 
 export function Dashboard() {
 	const s = useSession();
-	const tick = useLive(["camera-status", "camera.status", "attendance.updated", "alerts", "alert"], 2000);
+	const alertsOn = s.can("alerts:read") && s.has("GET /alerts");
+	const tick = useChannelTick(s.can("cameras:read") ? "camera-status" : null, 2000) + useChannelTick(s.can("attendance:read") ? "attendance" : null, 2000) + useChannelTick(alertsOn ? "alerts" : null, 2000);
 	const summary = useLoad(sig => (s.can("system:read") ? get<Summary>("/system/summary", undefined, sig).then(a => a.data) : Promise.resolve(null)), [tick]);
 	const overview = useLoad(sig => (s.can("attendance:read") ? get<Overview>("/attendance/overview", undefined, sig).then(a => a.data) : Promise.resolve(null)), [tick]);
 	const cameras = useLoad(sig => (s.can("cameras:read") ? get<CameraSummary[]>("/cameras/summary", undefined, sig).then(a => a.data) : Promise.resolve([])), [tick]);
-	const alertsOn = s.can("alerts:read") && s.has("GET /alerts");
 	const alerts = useLoad(sig => (alertsOn ? get<Alert[]>("/alerts", { page: 1, pageSize: 5 }, sig).then(a => a.data) : Promise.resolve([])), [alertsOn, tick]);
 	const sm = summary.data;
 	const ov = overview.data;

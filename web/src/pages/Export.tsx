@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from "react";
 import { get, raw, request } from "../api";
-import { useLiveEvent } from "../live";
+import { useChannel } from "../live";
 import { useSession } from "../session";
 import { ErrorNote } from "../ui";
 
@@ -38,8 +38,9 @@ export function ExportButton({ filters }: { filters: Record<string, string | und
 	const fetched = useRef<string | null>(null);
 	const available = s.has("POST /attendance/export");
 
-	useLiveEvent(["exports.progress", "export.progress", "exports"], (_e, p: Job) => {
-		if (job && p?.id === job.id) setJob(j => ({ ...j!, ...p }));
+	useChannel<{ export: Job }>(available ? "exports" : null, m => {
+		const p = m?.export;
+		if (p) setJob(j => (j && p.id === j.id ? { ...j, ...p } : j));
 	});
 	// Poll as well: the live channel is a speed-up, not the only way to learn of the end.
 	useEffect(() => {

@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from "react";
 import { get, objectUrl } from "../api";
-import { useLiveEvent } from "../live";
+import { useChannel, useChannelTick } from "../live";
 import { timeOf } from "../time";
 import { Badge, ErrorNote, statusTone, useLoad } from "../ui";
 import type { Camera } from "./Cameras";
@@ -49,7 +49,8 @@ function size(c: Camera): [number, number] {
 
 export default function Live() {
 	const [tick, setTick] = useState(0);
-	const cams = useLoad(sig => get<Camera[]>("/cameras", { enabled: true, pageSize: 100 }, sig).then(a => a.data), [tick]);
+	const statusTick = useChannelTick("camera-status", 500);
+	const cams = useLoad(sig => get<Camera[]>("/cameras", { enabled: true, pageSize: 100 }, sig).then(a => a.data), [tick, statusTick]);
 	const [dets, setDets] = useState<Map<string, Detection & { shownAt: number }>>(new Map());
 	const [now, setNow] = useState(Date.now());
 	const add = (list: Detection[]) =>
@@ -61,8 +62,7 @@ export default function Live() {
 	useEffect(() => {
 		get<Detection[]>("/detections/live", { limit: 100 }).then(a => add(a.data.filter(d => Date.now() - Date.parse(d.lastSeen) < BOX_MS)), () => undefined);
 	}, []);
-	useLiveEvent(["detection", "detections"], (_e, d: Detection) => d?.trackId && add([d]));
-	useLiveEvent(["camera.status", "camera-status"], () => setTick(t => t + 1));
+	useChannel<{ detection: Detection }>("detections", m => m?.detection?.trackId && add([m.detection]));
 	// Frames refresh every 10 s; boxes expire every second.
 	useEffect(() => {
 		const a = setInterval(() => setNow(Date.now()), 1000);
