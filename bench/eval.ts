@@ -1,8 +1,9 @@
 /**
  * Accuracy of the vision engine on labelled data (paths are read, never copied):
  *   npm run eval -- --pairs FILE.csv --root DIR [--cosines OUT.csv]
- *       FILE.csv lines `img1,img2,same` (paths relative to DIR, same = 1 or 0); prints JSON
- *       with faces found, ROC AUC, best accuracy, TAR at FAR 1e-2/1e-3, cosine distributions.
+ *       FILE.csv lines `img1,img2,same[,fold]` (paths relative to DIR, same = 1 or 0); prints JSON
+ *       with faces found, ROC AUC, best accuracy, TAR at FAR 1e-2/1e-3, cosine distributions;
+ *       with a fold column also `perFold`: per-fold best and cross-fold accuracy, TAR, AUC, means.
  *       --cosines writes `cosine,same` per pair (calibration data for npm run calibrate).
  *   npm run eval -- --detect DIR          share of images (recursively) with a face found
  *   npm run eval -- --make-pairs DIR --out FILE.csv
@@ -14,6 +15,7 @@ import path from "node:path";
 import { modelLocation } from "../config";
 import { VisionEngine } from "../lib/vision/engine";
 import { loadManifest } from "../lib/vision/manifest";
+import { foldReport } from "../lib/vision/folds";
 import { bestAccuracy, rocAuc, summary, tarAtFar, type ScoredPair } from "../lib/vision/metrics";
 import { cosine, similarityFromCosine } from "../lib/vision/similarity";
 
@@ -56,10 +58,10 @@ async function engine(): Promise<VisionEngine> {
 async function evalPairs(file: string, root: string) {
 	const rows = fs.readFileSync(file, "utf8").split(/\r?\n/).map(l => l.trim()).filter(l => l && !/^img1,/i.test(l));
 	const pairs = rows.map((l, n) => {
-		const [a, b, s] = l.split(",").map(x => x.trim());
+		const [a, b, s, fold] = l.split(",").map(x => x.trim());
 		const label = s?.toLowerCase();
 		if (!a || !b || !["0", "1", "true", "false"].includes(label)) throw new Error(`${file} line ${n + 1}: expected img1,img2,same(0|1), got "${l}"`);
-		return { a, b, same: label === "1" || label === "true" };
+		return { a, b, same: label === "1" || label === "true", fold: fold || undefined };
 	});
 	const e = await engine();
 	const emb = new Map<string, number[] | null>();
@@ -78,13 +80,13 @@ async function evalPairs(file: string, root: string) {
 	await e.close();
 	// A pair with an image where no face was found scores -1 (a rejection), so missed
 	// detections count against TAR instead of silently leaving the evaluation.
-	const scored: (ScoredPair & { a: string; b: string })[] = [];
+	const scored: (ScoredPair & { a: string; b: string; fold?: string })[] = [];
 	let pairsWithoutFace = 0;
 	for (const p of pairs) {
 		const x = emb.get(p.a),
 			y = emb.get(p.b);
 		if (!x || !y) pairsWithoutFace++;
-		scored.push({ a: p.a, b: p.b, same: p.same, score: x && y ? cosine(x, y) : -1 });
+		scored.push({ a: p.a, b: p.b, same: p.same, fold: p.fold, score: x && y ? cosine(x, y) : -1 });
 	}
 	const out = arg("--cosines");
 	if (out) fs.writeFileSync(out, "cosine,same\n" + scored.map(p => `${p.score.toFixed(6)},${p.same ? 1 : 0}`).join("\n") + "\n");
@@ -105,6 +107,8 @@ async function evalPairs(file: string, root: string) {
 		msPerImage: ms / emb.size,
 		auc: rocAuc(scored),
 		bestAccuracy: bestAccuracy(scored),
+		// With a `fold` column: each fold's figures and their mean (the LFW protocol).
+		...(scored.every(p => p.fold) ? { perFold: foldReport(scored as (ScoredPair & { fold: string })[]) } : {}),
 		tarAtFar1e2: far2,
 		tarAtFar1e3: far3,
 		separated: minSame > maxDiff,
