@@ -121,8 +121,6 @@ export interface Config {
 	liveMaxBufferedMessages: number;
 	/** /ws: bytes queued for one client before it is skipped. */
 	liveMaxBufferBytes: number;
-	/** How often the gateway's watch checks inference capacity and the stores for alerts, ms (0: off). */
-	alertWatchMs: number;
 	/** Default seconds between samples of a monitored camera. */
 	monitorSampleInterval: number;
 	/** How often a monitor actor persists a camera's live state, ms (status changes at once). */
@@ -420,7 +418,6 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		liveSlowClientMs: int(env, "LIVE_SLOW_CLIENT_MS", 10_000, 100, 600_000),
 		liveMaxBufferedMessages: int(env, "LIVE_MAX_BUFFERED_MESSAGES", 1000, 1, 1_000_000),
 		liveMaxBufferBytes: size(env, "LIVE_MAX_BUFFER_BYTES", 1024 * 1024),
-		alertWatchMs: int(env, "ALERT_WATCH_MS", 15_000, 0, 3_600_000),
 		monitorSampleInterval: num(env, "MONITOR_SAMPLE_INTERVAL", 1, 0.2, 3600),
 		monitorReportMs: int(env, "MONITOR_REPORT_MS", 5000, 200, 600_000),
 		faceImageMaxBytes: size(env, "FACE_IMAGE_MAX_SIZE", 10 * 1024 * 1024),

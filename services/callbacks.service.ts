@@ -152,6 +152,8 @@ export default function callbacksService(cfg: Config): ServiceSchema<Settings, M
 					await this.broker.call("recognitions.markDelivered", { ids });
 					this.logger.info("Results delivered", { slotId: slot, batchId: body.batchId, results: ids.length, attempts: outcome.attempts });
 					this.broker.broadcast("live.callback.delivered", { slotId: slot, batchId: body.batchId, recognitionIds: ids });
+					// Delivered after failures: the slot's callback alert (if any) has passed.
+					if (batch.some(r => (r.attempts ?? 0) > 0)) await this.broker.call("alerts.resolve", { cause: `callbacks:slot:${slot}` }).catch(() => undefined);
 				} else {
 					const stoppedAt = session.stoppedAt ? new Date(session.stoppedAt).getTime() : null;
 					const giveUp = stoppedAt !== null && Date.now() - stoppedAt > cfg.callbackGiveUpMs;
@@ -163,6 +165,18 @@ export default function callbacksService(cfg: Config): ServiceSchema<Settings, M
 				const attempts = Math.max(...batch.map(r => r.attempts ?? 0));
 				const next = new Date(Date.now() + backoffMs(attempts, cfg.callbackRetryBaseMs, cfg.callbackRetryMaxMs));
 				await this.broker.call("recognitions.markAttempt", { ids: batch.map(r => r.recognitionId), nextAttemptAt: next, error, failed: giveUp });
+				// This many deliveries in a row failed: the backend should know before results are given up.
+				if (attempts + 1 >= cfg.callbackAlertAttempts)
+					await this.broker
+						.call("alerts.raise", {
+							cause: `callbacks:slot:${slotId}`,
+							type: "callback_failing",
+							level: giveUp ? "critical" : "high",
+							title: `Results of slot ${slotId} not delivered`,
+							description: `The callback failed ${attempts + 1} time(s) in a row: ${error}${giveUp ? "; results given up" : "; retrying with backoff"}`,
+							details: { slotId, results: batch.length, attempts: attempts + 1, error, givenUp: giveUp }
+						})
+						.catch((err: Error) => this.logger.warn("Callback alert not raised", { slotId, error: err.message }));
 				if (giveUp) {
 					await this.broker.call("audit.record", { action: "callback.failed", slotId, details: { recognitionIds: batch.map(r => r.recognitionId), error } });
 					this.broker.broadcast("live.callback.failed", { slotId, recognitionIds: batch.map(r => r.recognitionId), error });

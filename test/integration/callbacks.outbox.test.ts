@@ -2,7 +2,8 @@
  * The outbox against a backend that never recovers: results stay pending (retried with capped
  * backoff) while their session runs, and are marked failed, audited, announced and counted in
  * /metrics once CALLBACK_GIVE_UP_MS has passed since the session ended; and batches of at most
- * 100 results per request. Real HTTP both ways.
+ * 100 results per request; failing deliveries raise the slot's callback alert, resolved when
+ * delivered. Real HTTP both ways.
  */
 import { startJavaBackend, type JavaBackend } from "../support/java-backend";
 import { api, startNode, type TestNode } from "../support/node";
@@ -48,11 +49,22 @@ describe("callbacks outbox: batches, and giving up on an unreachable backend", (
 		const metrics = (await api(node.baseUrl, "/metrics")).body.data;
 		expect(metrics.callbacks).toMatchObject({ failed: 1, pending: 1, delivered: 0 });
 		expect(backend.delivered()).toEqual([]);
+		// Each slot's failing deliveries raised one alert (after CALLBACK_ALERT_ATTEMPTS, 3), the given-up one critical.
+		const alerts = async () => (await node.broker.call<any, object>("alerts.list", { type: "callback_failing", page: 1, pageSize: 10 })).rows as any[];
+		const raised = await alerts();
+		expect(raised.map(a => [a.cause, a.level, a.resolved]).sort()).toEqual([
+			["callbacks:slot:501", "high", false],
+			["callbacks:slot:502", "critical", false]
+		]);
+		expect(raised.find(a => a.cause === "callbacks:slot:501").count).toBeGreaterThan(1);
 
 		// The backend comes back: the running session's result is delivered, the failed one is not resent.
 		backend.answer(200);
 		await until("the running session's result delivered", () => delivery("running-1"), d => d?.delivery === "delivered", 10_000);
 		expect(backend.delivered().map(r => r.recognitionId)).toEqual(["running-1"]);
+		// Delivered at last: slot 501's alert has passed; 502's results stay given up, its alert open.
+		await until("slot 501's alert resolved", alerts, rows => rows.find(a => a.cause === "callbacks:slot:501")?.resolved === true, 5000);
+		expect((await alerts()).find(a => a.cause === "callbacks:slot:502").resolved).toBe(false);
 	}, 30_000);
 
 	it("sends at most 100 results per request: 150 pending results of one session arrive in two requests, each once", async () => {
