@@ -44,6 +44,8 @@ import recognitionService from "./recognition.service";
 import recognitionsService from "./recognitions.service";
 import sessionsService from "./sessions.service";
 import streamsService from "./streams.service";
+import faceDetectionService from "./face-api/detection.service";
+import faceHealthService from "./face-api/health.service";
 
 // Each factory types its own settings and methods; the broker takes any schema.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -80,7 +82,7 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 	],
 	inference: [inferenceService],
 	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService],
-	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService]
+	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService, faceHealthService, faceDetectionService]
 };
 
 /**

@@ -120,7 +120,7 @@ export default function inferenceService(cfg: Config): ServiceSchema<Settings, o
 				return {
 					set: engine.manifest.set,
 					embeddingVersion: engine.embeddingVersion,
-					models: Object.fromEntries(Object.entries(engine.manifest.models).map(([role, m]) => [role, { file: m!.file, sha256: m!.sha256, version: m!.version }])),
+					models: Object.fromEntries(Object.entries(engine.manifest.models).map(([role, m]) => [role, { file: m!.file, sha256: m!.sha256, kind: m!.kind, version: m!.version }])),
 					threads: cfg.inferenceThreads,
 					flip: cfg.inferenceFlip,
 					queue: queue.stats,

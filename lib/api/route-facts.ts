@@ -27,6 +27,14 @@ export interface UploadFacts {
 	/** Per file. */
 	maxBytes: number;
 	maxFiles?: number;
+	/**
+	 * `images` only: where the re-encoded photos go. `blob` (default): kept as `upload` blobs
+	 * (photos that will be stored). `buffer`: given to the action as `data` (photos only
+	 * looked at, such as the face API's detection; the action runs on the gateway's node).
+	 */
+	keep?: "blob" | "buffer";
+	/** `images` only: largest request, all files together (default maxFiles * maxBytes). */
+	maxTotalBytes?: number;
 	/** Answer when the field is missing or the body is not multipart. */
 	missing: { code: string; message: string };
 	/** Answer when the field passes maxBytes. */

@@ -72,10 +72,19 @@ export function streamUpload(ctx: Context, req: IncomingMessage, action: string,
 export interface ImageUpload {
 	filename: string;
 	blob?: string;
+	/** The re-encoded JPEG itself (`keep: "buffer"`). */
+	data?: Buffer;
+	/** The upload's size, pixels (oriented). */
 	width?: number;
 	height?: number;
+	/** The re-encoded JPEG's size. */
+	jpegWidth?: number;
+	jpegHeight?: number;
 	error?: { code: string; message: string };
 }
+
+/** Photos decoded at once: libvips decodes them on libuv's threads, side by side. */
+const DECODE_CONCURRENCY = 4;
 
 /**
  * Multipart photos: each file of the declared field is read up to its byte limit, decoded
@@ -84,6 +93,7 @@ export interface ImageUpload {
  */
 export function receiveImages(ctx: Context, req: IncomingMessage, facts: UploadFacts): Promise<{ fields: Record<string, string>; uploads: ImageUpload[] }> {
 	const maxFiles = facts.maxFiles ?? 1;
+	const maxTotal = facts.maxTotalBytes ?? maxFiles * facts.maxBytes;
 	return new Promise((resolve, reject) => {
 		const fail = (err: unknown) => {
 			req.unpipe();
@@ -91,7 +101,7 @@ export function receiveImages(ctx: Context, req: IncomingMessage, facts: UploadF
 			reject(err);
 		};
 		if (!/^multipart\/form-data/i.test(req.headers["content-type"] ?? "")) return fail(new ApiError(400, facts.missing.code, facts.missing.message));
-		if (Number(req.headers["content-length"]) > maxFiles * facts.maxBytes + 1024 * 1024) return fail(new ApiError(413, facts.tooLarge.code, facts.tooLarge.message));
+		if (Number(req.headers["content-length"]) > maxTotal + 1024 * 1024) return fail(new ApiError(413, facts.tooLarge.code, facts.tooLarge.message));
 		let busboy: ReturnType<typeof Busboy>;
 		try {
 			busboy = Busboy({ headers: req.headers as never, limits: { files: maxFiles + 1, fileSize: facts.maxBytes, fields: 20, fieldSize: 4096, parts: maxFiles + 25 } });
@@ -101,6 +111,8 @@ export function receiveImages(ctx: Context, req: IncomingMessage, facts: UploadF
 		const fields: Record<string, string> = {};
 		const files: { filename: string; chunks: Buffer[]; truncated: boolean }[] = [];
 		let tooMany = false;
+		let total = 0;
+		let overTotal = false;
 		busboy.on("field", (name: string, value: string) => {
 			if (/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) fields[name] = value;
 		});
@@ -112,28 +124,42 @@ export function receiveImages(ctx: Context, req: IncomingMessage, facts: UploadF
 			}
 			const f = { filename: String(filename || `image-${files.length + 1}`).slice(0, 200), chunks: [] as Buffer[], truncated: false };
 			files.push(f);
-			file.on("data", (c: Buffer) => f.chunks.push(c));
+			file.on("data", (c: Buffer) => {
+				total += c.length;
+				// A body without a declared length is held to the same total as one with it.
+				if (total > maxTotal) overTotal = true;
+				if (!overTotal) f.chunks.push(c);
+			});
 			file.on("limit", () => (f.truncated = true));
 		});
 		busboy.on("error", () => fail(new ApiError(400, facts.missing.code, facts.missing.message)));
 		busboy.on("finish", async () => {
 			if (tooMany) return reject(new ApiError(400, "TOO_MANY_IMAGES", `At most ${maxFiles} images per request`));
+			if (overTotal) return reject(new ApiError(413, facts.tooLarge.code, facts.tooLarge.message));
 			try {
-				const uploads: ImageUpload[] = [];
-				for (const f of files) {
-					if (f.truncated) {
-						uploads.push({ filename: f.filename, error: { code: "IMAGE_TOO_LARGE", message: `${f.filename}: larger than ${facts.maxBytes} bytes` } });
-						continue;
-					}
+				const one = async (f: (typeof files)[number]): Promise<ImageUpload> => {
+					if (f.truncated) return { filename: f.filename, error: { code: "IMAGE_TOO_LARGE", message: `${f.filename}: larger than ${facts.maxBytes} bytes` } };
 					try {
 						const n = await normalizeImage(Buffer.concat(f.chunks), { maxBytes: facts.maxBytes });
+						f.chunks = [];
+						const size = { width: n.width, height: n.height, jpegWidth: n.jpegWidth, jpegHeight: n.jpegHeight };
+						if (facts.keep === "buffer") return { filename: f.filename, data: n.jpeg, ...size };
 						const saved = await ctx.call<{ name: string }, object>("blobs.put", { kind: "upload", contentType: "image/jpeg", data: n.jpeg, ttlSeconds: 3600 });
-						uploads.push({ filename: f.filename, blob: saved.name, width: n.width, height: n.height });
+						return { filename: f.filename, blob: saved.name, ...size };
 					} catch (err) {
 						if (!(err instanceof ImageRefusal)) throw err;
-						uploads.push({ filename: f.filename, error: { code: err.code, message: `${f.filename}: ${err.message}` } });
+						return { filename: f.filename, error: { code: err.code, message: `${f.filename}: ${err.message}` } };
 					}
-				}
+				};
+				const uploads: ImageUpload[] = new Array(files.length);
+				let next = 0;
+				const worker = async () => {
+					while (next < files.length) {
+						const i = next++;
+						uploads[i] = await one(files[i]);
+					}
+				};
+				await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, files.length) }, worker));
 				resolve({ fields, uploads });
 			} catch (err) {
 				reject(err);

@@ -29,7 +29,7 @@ describe("console: permissions, OpenAPI, developer console, audit", () => {
 
 	it("serves the routes of every family, each with a declared permission", async () => {
 		const families = new Set(routes.map(r => r.family));
-		expect([...families].sort()).toEqual(["console", "integration"]);
+		expect([...families].sort()).toEqual(["console", "face", "integration"]);
 		for (const r of routes) expect(typeof r.permission === "string" && r.permission.length > 0 ? r.action : `${r.action} has none`).toBe(r.action);
 		// No action declares a route without a family or a permission (such a route is not served).
 		const announced = node.broker.registry.getServiceList({ withActions: true, skipInternal: true }) as unknown as RegistryService[];

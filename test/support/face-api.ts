@@ -1,0 +1,49 @@
+/** Face API (seed 001) helpers for tests: the root of a node's face routes, multipart and JSON calls with a key or a token. */
+import fs from "node:fs";
+import { SAMPLES } from "./face-video";
+import { TEST_API_KEY, type TestNode } from "./node";
+
+export const faceRoot = (node: TestNode) => node.baseUrl.replace(/\/api\/v1$/, "");
+
+export const sample = (i: number) => fs.readFileSync(SAMPLES[i - 1]);
+
+export interface Credential {
+	key?: string;
+	token?: string;
+}
+
+function authHeaders(c: Credential = { key: TEST_API_KEY }): Record<string, string> {
+	const h: Record<string, string> = {};
+	if (c.key) h["X-API-Key"] = c.key;
+	if (c.token) h.Authorization = `Bearer ${c.token}`;
+	return h;
+}
+
+export async function faceForm(node: TestNode, route: string, fields: Record<string, string>, files: [string, string, Buffer][], c?: Credential, method = "POST") {
+	const fd = new FormData();
+	for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+	for (const [field, name, data] of files) fd.append(field, new Blob([new Uint8Array(data)]), name);
+	const res = await fetch(faceRoot(node) + route, { method, headers: authHeaders(c), body: fd });
+	return { status: res.status, body: (await res.json()) as any };
+}
+
+export async function faceJson(node: TestNode, route: string, body?: unknown, c?: Credential, method?: string) {
+	const headers = authHeaders(c);
+	let payload: string | undefined;
+	if (body !== undefined) {
+		headers["Content-Type"] = "application/json";
+		payload = JSON.stringify(body);
+	}
+	const res = await fetch(faceRoot(node) + route, { method: method ?? (payload ? "POST" : "GET"), headers, body: payload });
+	const text = await res.text();
+	return { status: res.status, body: text ? (JSON.parse(text) as any) : null };
+}
+
+export function iou(a: number[], b: number[]): number {
+	const x1 = Math.max(a[0], b[0]),
+		y1 = Math.max(a[1], b[1]),
+		x2 = Math.min(a[2], b[2]),
+		y2 = Math.min(a[3], b[3]);
+	const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+	return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
+}
