@@ -7,6 +7,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { parseCidrList, parseHostsMap, type Cidr } from "../lib/net/outbound";
 
 export const ROLES = ["gateway", "actors", "inference", "storage"] as const;
 export type Role = (typeof ROLES)[number];
@@ -129,6 +130,12 @@ export interface Config {
 	faceImageMaxBytes: number;
 	/** Least distance between the eyes, source pixels, for a photo's face to be usable. */
 	faceMinInterocularPx: number;
+	/** Outbound-URL policy (lib/net/outbound.ts): ranges allowed despite the defaults. */
+	outboundAllow: Cidr[];
+	/** Ranges never opened (deny overrides allow). */
+	outboundDeny: Cidr[];
+	/** Static names resolved before DNS, name -> addresses (OUTBOUND_HOSTS). */
+	outboundHosts: Record<string, string[]>;
 }
 
 export class ConfigError extends Error {
@@ -222,6 +229,22 @@ function lookupPath(env: Env): string {
 	if (!raw.startsWith("/") || !raw.includes("{id}") || /\s|\/\/|\.\./.test(raw))
 		throw new ConfigError("CAMERA_LOOKUP_PATH", `must be an absolute path containing {id}, got "${raw}"`);
 	return raw;
+}
+
+function cidrs(env: Env, name: string): Cidr[] {
+	try {
+		return parseCidrList(str(env, name));
+	} catch (err) {
+		throw new ConfigError(name, `must be a comma-separated list of CIDRs (10.0.0.0/8, fe80::/10) or addresses: ${(err as Error).message}`);
+	}
+}
+
+function hostsMap(env: Env, name: string): Record<string, string[]> {
+	try {
+		return parseHostsMap(str(env, name));
+	} catch (err) {
+		throw new ConfigError(name, `must be name=address[|address] pairs, comma-separated: ${(err as Error).message}`);
+	}
 }
 
 function bool(env: Env, name: string, def: boolean): boolean {
@@ -421,7 +444,10 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		monitorSampleInterval: num(env, "MONITOR_SAMPLE_INTERVAL", 1, 0.2, 3600),
 		monitorReportMs: int(env, "MONITOR_REPORT_MS", 5000, 200, 600_000),
 		faceImageMaxBytes: size(env, "FACE_IMAGE_MAX_SIZE", 10 * 1024 * 1024),
-		faceMinInterocularPx: int(env, "FACE_MIN_INTEROCULAR_PX", 24, 8, 1000)
+		faceMinInterocularPx: int(env, "FACE_MIN_INTEROCULAR_PX", 24, 8, 1000),
+		outboundAllow: cidrs(env, "OUTBOUND_ALLOW"),
+		outboundDeny: cidrs(env, "OUTBOUND_DENY"),
+		outboundHosts: hostsMap(env, "OUTBOUND_HOSTS")
 	};
 }
 

@@ -84,4 +84,15 @@ describe("config", () => {
 	it("requires an API key when generation is not allowed", () => {
 		expect(() => loadConfig({ DATA_DIR: tempDir() })).toThrow(/API_KEY/);
 	});
+
+	it("reads the outbound-URL policy's lists, refusing malformed ones", () => {
+		const cfg = loadConfig({ ...base, DATA_DIR: "/tmp/x", OUTBOUND_ALLOW: "169.254.10.0/24", OUTBOUND_DENY: "127.0.0.2/32, 10.0.0.0/8", OUTBOUND_HOSTS: "cam.test=127.0.0.1" });
+		expect(cfg.outboundAllow.map(c => c.text)).toEqual(["169.254.10.0/24"]);
+		expect(cfg.outboundDeny.map(c => c.text)).toEqual(["127.0.0.2/32", "10.0.0.0/8"]);
+		expect(cfg.outboundHosts).toEqual({ "cam.test": ["127.0.0.1"] });
+		expect(loadConfig({ ...base, DATA_DIR: "/tmp/x" })).toMatchObject({ outboundAllow: [], outboundDeny: [], outboundHosts: {} });
+		expect(errorOf({ OUTBOUND_DENY: "10.0.0.0/40" }).variable).toBe("OUTBOUND_DENY");
+		expect(errorOf({ OUTBOUND_ALLOW: "example.com" }).variable).toBe("OUTBOUND_ALLOW");
+		expect(errorOf({ OUTBOUND_HOSTS: "cam.test=not-an-ip" }).variable).toBe("OUTBOUND_HOSTS");
+	});
 });
