@@ -136,6 +136,14 @@ export interface Config {
 	outboundDeny: Cidr[];
 	/** Static names resolved before DNS, name -> addresses (OUTBOUND_HOSTS). */
 	outboundHosts: Record<string, string[]>;
+	/** Retention: detections, their thumbnails and event logs (recognitions) older than this many days are deleted. */
+	retentionDetectionsDays: number;
+	/** Retention: audit documents older than this many days are deleted. */
+	retentionAuditDays: number;
+	/** Retention: system metric samples older than this many days are deleted. */
+	retentionMetricsDays: number;
+	/** How often the retention task runs, ms (0: never on its own; POST /system/retention/run still works). */
+	retentionEveryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -447,7 +455,11 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		faceMinInterocularPx: int(env, "FACE_MIN_INTEROCULAR_PX", 24, 8, 1000),
 		outboundAllow: cidrs(env, "OUTBOUND_ALLOW"),
 		outboundDeny: cidrs(env, "OUTBOUND_DENY"),
-		outboundHosts: hostsMap(env, "OUTBOUND_HOSTS")
+		outboundHosts: hostsMap(env, "OUTBOUND_HOSTS"),
+		retentionDetectionsDays: int(env, "RETENTION_DETECTIONS_DAYS", 90, 1, 36_500),
+		retentionAuditDays: int(env, "RETENTION_AUDIT_DAYS", 365, 1, 36_500),
+		retentionMetricsDays: int(env, "RETENTION_METRICS_DAYS", 30, 1, 36_500),
+		retentionEveryMs: int(env, "RETENTION_EVERY_MS", 24 * 3600_000, 0, 366 * 24 * 3600_000)
 	};
 }
 

@@ -119,7 +119,8 @@ export function ScheduleMixin(opts: ScheduleOptions): Partial<ServiceSchema> {
 		async started(this: ScheduleThis & Record<string, () => Promise<void>>) {
 			const tick = () => void this[tickName]().catch(err => this.logger.warn("Schedule tick failed", { schedule: opts.name, error: (err as Error).message }));
 			this.schedulesTimers.set(opts.name, setInterval(tick, Math.max(50, Math.floor(opts.leaseMs / 3))));
-			tick();
+			// The first claim as soon as the schedules store is there (it may start after this service).
+			void this.broker.waitForServices(["schedules"], opts.leaseMs).then(tick, () => undefined);
 		},
 
 		async stopped(this: ScheduleThis) {

@@ -18,6 +18,7 @@ import * as schedule from "./schedule.model";
 import * as session from "./session.model";
 import * as shift from "./shift.model";
 import * as site from "./site.model";
+import * as systemMetric from "./system-metric.model";
 import * as user from "./user.model";
 
 export interface ModelDefinition {
@@ -46,7 +47,8 @@ export const models = {
 	notifications: notification,
 	banner_messages: banner,
 	jobs: job,
-	schedules: schedule
+	schedules: schedule,
+	system_metrics: systemMetric
 } satisfies Record<
 	string,
 	ModelDefinition

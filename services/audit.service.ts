@@ -4,6 +4,7 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
+import { PurgeMixin } from "../mixins/purge.mixin";
 import { DbMixin } from "../mixins/db.mixin";
 import { pageParams, pageQuery, type PageParams } from "../lib/api/paging";
 import type { DbServiceVars } from "./schema";
@@ -50,7 +51,7 @@ interface Settings {
 export default function auditService(cfg: Config): ServiceSchema<Settings, object, DbServiceVars> {
 	return {
 		name: "audit",
-		mixins: [DbMixin("audit", cfg)],
+		mixins: [DbMixin("audit", cfg), PurgeMixin(["at"])],
 		settings: { fields: FIELDS, maxLimit: 10000, family: "console", resource: "audit" },
 		actions: {
 			record: {

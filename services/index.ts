@@ -38,6 +38,8 @@ import enrollmentService from "./enrollment.service";
 import inferenceService from "./inference.service";
 import jobsService from "./jobs.service";
 import schedulesService from "./schedules.service";
+import retentionService from "./retention.service";
+import systemMetricsService from "./system-metrics.service";
 import metricsService from "./metrics.service";
 import monitorsService from "./monitors.service";
 import recognitionService from "./recognition.service";
@@ -78,7 +80,9 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		notificationsService,
 		bannersService,
 		jobsService,
-		schedulesService
+		schedulesService,
+		systemMetricsService,
+		retentionService
 	],
 	inference: [inferenceService],
 	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService],

@@ -6,6 +6,7 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
+import { PurgeMixin } from "../mixins/purge.mixin";
 import { DbMixin } from "../mixins/db.mixin";
 import type { DbAdapter, DbServiceVars } from "./schema";
 
@@ -21,7 +22,7 @@ type Vars = DbServiceVars & { adapter: DbAdapter & { insertMany(entities: object
 export default function recognitionsService(cfg: Config): ServiceSchema<Settings, object, Vars> {
 	return {
 		name: "recognitions",
-		mixins: [DbMixin("recognitions", cfg)],
+		mixins: [DbMixin("recognitions", cfg), PurgeMixin(["recognizedAt"])],
 		settings: { fields: ["_id", ...FIELDS], maxLimit: 10000 },
 		actions: {
 			/**

@@ -8,6 +8,7 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../../config";
+import { PurgeMixin } from "../../mixins/purge.mixin";
 import { DbMixin } from "../../mixins/db.mixin";
 import { pageParams, paged, pageQuery, type PageParams } from "../../lib/api/paging";
 import { notFound } from "../../lib/errors";
@@ -76,7 +77,7 @@ export const DETECTION_RESPONSE = {
 export default function detectionsService(cfg: Config): ServiceSchema<{ family: string; resource: string }, object, DbServiceVars> {
 	return {
 		name: "detections",
-		mixins: [DbMixin("detections", cfg)],
+		mixins: [DbMixin("detections", cfg), PurgeMixin(["lastSeen", "timestamp"])],
 		settings: { family: "console", resource: "detection" },
 		actions: {
 			/** A track's detection, created or brought up to date (the monitor actor's write). */
