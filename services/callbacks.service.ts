@@ -12,6 +12,7 @@ import { ATTEMPTS_PER_DELIVERY, backoffMs, MAX_BATCH, newBatchId, postBatch, REQ
 import { isoSeconds } from "../lib/time";
 import { redactUrl } from "../lib/url";
 import type { Implements } from "./schema";
+import { auditRefusal, outboundPolicy, refusalOf } from "./outbound-guard";
 
 interface Pending {
 	recognitionId: string;
@@ -146,7 +147,7 @@ export default function callbacksService(cfg: Config): ServiceSchema<Settings, M
 						})
 					)
 				};
-				const outcome = await postBatch(session.config.callbackUrl, body, { apiKey: cfg.apiKey, retryBaseMs: cfg.callbackRetryBaseMs, attempts });
+				const outcome = await postBatch(session.config.callbackUrl, body, { apiKey: cfg.apiKey, policy: outboundPolicy(cfg), retryBaseMs: cfg.callbackRetryBaseMs, attempts });
 				const ids = batch.map(r => r.recognitionId);
 				if (outcome.ok) {
 					await this.broker.call("recognitions.markDelivered", { ids });
@@ -158,6 +159,9 @@ export default function callbacksService(cfg: Config): ServiceSchema<Settings, M
 					const stoppedAt = session.stoppedAt ? new Date(session.stoppedAt).getTime() : null;
 					const giveUp = stoppedAt !== null && Date.now() - stoppedAt > cfg.callbackGiveUpMs;
 					this.logger.warn("Callback delivery failed", { slotId: slot, url: redactUrl(session.config.callbackUrl), results: ids.length, error: outcome.error, giveUp });
+					// Refused by the outbound policy (a redirect, a name now resolving elsewhere): audited on a batch's first failure and when given up.
+					const refused = refusalOf(outcome.refusal);
+					if (refused && (giveUp || batch.every(r => !r.attempts))) await auditRefusal(this.broker, null, refused, "callback", "config.callbackUrl", { slotId: slot, results: ids.length });
 					await this.fail(batch, outcome.error ?? "failed", giveUp, slot);
 				}
 			},

@@ -18,6 +18,7 @@ import { claimDecision } from "../lib/recognition/placement";
 import { redactUrl } from "../lib/url";
 import { cameraId, cameraName, cameraUrl, roomId } from "../lib/validation/rules";
 import type { DbServiceVars, GatewayMeta } from "./schema";
+import { guardUrl } from "./outbound-guard";
 
 export interface CameraDoc {
 	_id: string;
@@ -200,7 +201,7 @@ export default function camerasService(cfg: Config): ServiceSchema<{ family: str
 				rest: "POST /cameras/import",
 				permission: "cameras:write",
 				status: 201,
-				openapi: { summary: "Add cameras from an export: every entry is checked, and one refused entry refuses them all", tags: ["cameras"], errors: ["IMPORT_REFUSED"] },
+				openapi: { summary: "Add cameras from an export: every entry is checked, and one refused entry refuses them all", tags: ["cameras"], errors: ["IMPORT_REFUSED", "URL_NOT_ALLOWED"] },
 				params: { cameras: { type: "array", min: 1, max: 1000, items: "object" }, exportedAt: { type: "string", optional: true }, $$strict: true },
 				async handler(ctx: Context<{ cameras: Record<string, unknown>[] }>) {
 					const check = this.broker.validator!.compile({ id: { type: "string", optional: true, max: 50 }, cameraId: { type: "number", integer: true, min: 1, max: 32767, optional: true }, ...editable(false), $$strict: true } as never) as (v: unknown) => true | { field: string; message: string }[];
@@ -226,6 +227,7 @@ export default function camerasService(cfg: Config): ServiceSchema<{ family: str
 							details: refused.flatMap(r => r.issues.map(i => ({ field: `cameras[${r.index}]${i.field ? `.${i.field}` : ""}`, issue: i.issue }))),
 							refused
 						});
+					for (const [i, d] of docs.entries()) await guardUrl(ctx, cfg, d.streamUrl, "camera", `cameras[${i}].streamUrl`);
 					const saved: CameraDoc[] = [];
 					try {
 						for (const d of docs) saved.push(await this.adapter.insert(d));
@@ -253,10 +255,11 @@ export default function camerasService(cfg: Config): ServiceSchema<{ family: str
 				rest: "POST /cameras",
 				permission: "cameras:write",
 				status: 201,
-				openapi: { summary: "Add a camera (id optional: CAM-NN is made from its number)", tags: ["cameras"], response: CAMERA_RESPONSE, errors: ["CAMERA_EXISTS", "INVALID_CAMERA_URL"] },
+				openapi: { summary: "Add a camera (id optional: CAM-NN is made from its number)", tags: ["cameras"], response: CAMERA_RESPONSE, errors: ["CAMERA_EXISTS", "INVALID_CAMERA_URL", "URL_NOT_ALLOWED"] },
 				params: { id: { ...idParam, optional: true }, cameraId: { type: "number", integer: true, min: 1, max: 32767, optional: true }, ...editable(false), $$strict: true },
 				async handler(ctx: Context<Editable & { id?: string; cameraId?: number }>) {
 					const doc = this.build(ctx.params, await this.taken());
+					await guardUrl(ctx, cfg, doc.streamUrl, "camera", "streamUrl");
 					try {
 						await this.adapter.insert(doc);
 					} catch (err) {
@@ -271,12 +274,14 @@ export default function camerasService(cfg: Config): ServiceSchema<{ family: str
 			update: {
 				rest: "PUT /cameras/:id",
 				permission: "cameras:write",
-				openapi: { summary: "Change a camera; send the version you read (a stale one answers 409)", tags: ["cameras"], response: CAMERA_RESPONSE, errors: ["CAMERA_NOT_FOUND", "VERSION_CONFLICT", "INVALID_CAMERA_URL"] },
+				openapi: { summary: "Change a camera; send the version you read (a stale one answers 409)", tags: ["cameras"], response: CAMERA_RESPONSE, errors: ["CAMERA_NOT_FOUND", "VERSION_CONFLICT", "INVALID_CAMERA_URL", "URL_NOT_ALLOWED"] },
 				params: { id: idParam, version: { type: "number", integer: true, min: 1, optional: true }, ...editable(true), $$strict: true },
 				async handler(ctx: Context<Editable & { id: string; version?: number }>) {
 					const { id, version, ...input } = ctx.params;
 					const doc = await this.byPathId(id);
-					return this.view(await this.saveVersioned(doc, version, this.changes(doc, input)));
+					const set = this.changes(doc, input);
+					if (set.streamUrl !== undefined && set.streamUrl !== doc.streamUrl) await guardUrl(ctx, cfg, set.streamUrl, "camera", "streamUrl");
+					return this.view(await this.saveVersioned(doc, version, set));
 				}
 			},
 
@@ -361,7 +366,7 @@ export default function camerasService(cfg: Config): ServiceSchema<{ family: str
 				rest: "POST /cameras/:id/test-connection",
 				permission: "cameras:write",
 				audit: false,
-				openapi: { summary: "Open the camera's stream now and time it", tags: ["cameras"], response: { type: "object", properties: { success: { type: "boolean" }, latencyMs: { type: ["number", "null"] }, bitrate: { type: ["number", "null"] }, message: { type: "string" } } } },
+				openapi: { summary: "Open the camera's stream now and time it", tags: ["cameras"], response: { type: "object", properties: { success: { type: "boolean" }, latencyMs: { type: ["number", "null"] }, bitrate: { type: ["number", "null"] }, message: { type: "string" } } }, errors: ["URL_NOT_ALLOWED"] },
 				params: { id: idParam, $$strict: true },
 				async handler(ctx: Context<{ id: string }>) {
 					const d = await this.byPathId(ctx.params.id);
@@ -377,7 +382,7 @@ export default function camerasService(cfg: Config): ServiceSchema<{ family: str
 				rest: "POST /cameras/:id/snapshot",
 				permission: "cameras:write",
 				status: 201,
-				openapi: { summary: "Take a JPEG snapshot now; it is kept in the blob store", tags: ["cameras"], response: { type: "object", properties: { assetId: { type: "string" }, url: { type: "string" }, timestamp: { type: "string" } } }, errors: ["FRAME_CAPTURE_FAILED"] },
+				openapi: { summary: "Take a JPEG snapshot now; it is kept in the blob store", tags: ["cameras"], response: { type: "object", properties: { assetId: { type: "string" }, url: { type: "string" }, timestamp: { type: "string" } } }, errors: ["FRAME_CAPTURE_FAILED", "URL_NOT_ALLOWED"] },
 				params: { id: idParam, $$strict: true },
 				async handler(ctx: Context<{ id: string }, GatewayMeta>) {
 					const d = await this.byPathId(ctx.params.id);

@@ -25,6 +25,7 @@ import { VideoSourceError } from "../lib/video/errors";
 import { openFrames, type VideoFrame } from "../lib/video/frame-source";
 import { submissionId, videoUrl } from "../lib/validation/rules";
 import type { Implements } from "./schema";
+import { auditRefusal, guardUrl, notAllowed, outboundPolicy, refusalOf } from "./outbound-guard";
 
 /** Sampling periods of the spec: generate every 0.5 s, validate every 1 s. */
 export const GENERATE_EVERY_SECONDS = 0.5;
@@ -75,6 +76,7 @@ export default function enrollmentService(cfg: Config): ServiceSchema<Settings, 
 					const log = { submissionId, videoUrl: shown };
 					try {
 						const location = this.locate(videoUrl);
+						if (location.kind === "url") await guardUrl(ctx, cfg, location.url, "video", "videoUrl");
 						const scan: ScanResult = await this.scan(ctx, location, GENERATE_EVERY_SECONDS, true);
 						if (scan.faces.length === 0) throw badRequest("NO_FACE_DETECTED", "No face detected in video. Please record video with clear face visibility.");
 						const version = scan.faces[0].face.embeddingVersion;
@@ -106,6 +108,9 @@ export default function enrollmentService(cfg: Config): ServiceSchema<Settings, 
 						await this.audit(ctx, "embedding.generate", { ok: true, submissionId, quality, processingTime, totalFrames: scan.totalFrames, framesWithFace: scan.faces.length });
 						return result;
 					} catch (err) {
+						// A redirect (or a name now resolving elsewhere) refused while opening: audited like one at the door.
+						const refused = refusalOf(err);
+						if (refused) await auditRefusal(this.broker, ctx, refused, "video", "videoUrl");
 						const api = this.toApiError(err);
 						const processingTime = round2((performance.now() - started) / 1000);
 						(api.code >= 500 ? this.logger.error : this.logger.info).call(this.logger, "Enrollment refused", { ...log, code: api.type, error: api.message, processingTime });
@@ -186,7 +191,8 @@ export default function enrollmentService(cfg: Config): ServiceSchema<Settings, 
 					threads: cfg.enrollDecodeThreads,
 					fastDecode: true,
 					connectTimeoutMs: cfg.cameraConnectTimeout,
-					readTimeoutMs: cfg.cameraReadTimeout
+					readTimeoutMs: cfg.cameraReadTimeout,
+					outbound: { policy: outboundPolicy(cfg), use: "video" }
 				});
 				const local = !!this.broker.getLocalService("inference");
 				const analyze = async (f: VideoFrame) =>
@@ -200,6 +206,8 @@ export default function enrollmentService(cfg: Config): ServiceSchema<Settings, 
 			toApiError(err: unknown): ApiError {
 				if (err instanceof ApiError) return err;
 				if (err instanceof VideoSourceError) {
+					const refused = refusalOf(err);
+					if (refused) return notAllowed(refused, "videoUrl");
 					if (err.code === "CONNECT_FAILED" && /404|not found/i.test(err.message)) return notFound("VIDEO_FILE_NOT_FOUND", "Video file not found");
 					return serverError("VIDEO_PROCESSING_FAILED", `Failed to process video: ${err.message}`);
 				}

@@ -29,6 +29,7 @@ import { ActorSupervisorMixin, type Supervisor } from "../mixins/actor-superviso
 import { cameraActor, cameraActorName } from "./actors/camera.actor";
 import { sessionActor, sessionActorName, type SessionDoc } from "./actors/session.actor";
 import type { Implements } from "./schema";
+import { auditRefusal, guardUrl, outboundPolicy, refusalOf } from "./outbound-guard";
 
 const ACTIVE = ["starting", "active", "stopping"];
 /** The Java backend's documented callback path, used when a request has no callbackUrl. */
@@ -132,6 +133,9 @@ export default function recognitionService(cfg: Config): ServiceSchema<Settings,
 				async handler(ctx: Context<SessionParams>) {
 					const req = sessionRequest(ctx.params, defaults);
 					const { slotId } = req;
+					// Refused outbound URLs refuse the session before anything is taken (400 URL_NOT_ALLOWED).
+					await guardUrl(ctx, cfg, req.config.callbackUrl, "callback", "config.callbackUrl");
+					for (const [i, c] of req.cameras.entries()) await guardUrl(ctx, cfg, c.rtspUrl, "camera", `cameras[${i}].rtspUrl`);
 					// The slot is taken (409 if it runs, 429 past MAX_SESSIONS) before the cameras are
 					// tested (seconds), so a second start of it meanwhile is refused; actors adopt the
 					// session only once it is active.
@@ -260,10 +264,18 @@ export default function recognitionService(cfg: Config): ServiceSchema<Settings,
 		methods: {
 			async testCamera(slotId: number, camera: SessionCamera): Promise<CameraTest> {
 				try {
-					const grab = await grabFrames({ url: camera.rtspUrl }, 1, { connectTimeoutMs: cfg.cameraConnectTimeout, readTimeoutMs: cfg.cameraReadTimeout, transport: cfg.rtspTransport, width: 64 });
+					const grab = await grabFrames({ url: camera.rtspUrl }, 1, {
+						connectTimeoutMs: cfg.cameraConnectTimeout,
+						readTimeoutMs: cfg.cameraReadTimeout,
+						transport: cfg.rtspTransport,
+						width: 64,
+						outbound: { policy: outboundPolicy(cfg), use: "camera" }
+					});
 					return { cameraId: camera.id, ok: grab.frames.length > 0, error: grab.frames.length > 0 ? null : "no frame" };
 				} catch (err) {
 					this.logger.warn("Camera failed its connection test", { slotId, cameraId: camera.id, url: redactUrl(camera.rtspUrl), error: (err as Error).message });
+					const refused = refusalOf(err);
+					if (refused) await auditRefusal(this.broker, null, refused, "camera", "rtspUrl", { slotId, cameraId: camera.id });
 					return { cameraId: camera.id, ok: false, error: (err as Error).message };
 				}
 			}

@@ -18,7 +18,8 @@ import { streamStability } from "../lib/video/stability";
 import { coded, fails } from "../lib/validation/coded";
 import { cameraId, cameraUrl, mustBe, requiredUnless } from "../lib/validation/rules";
 import { checker } from "../lib/validation/validator";
-import type { Implements } from "./schema";
+import type { GatewayMeta, Implements } from "./schema";
+import { guardUrl, outboundPolicy, rethrowRefusal } from "./outbound-guard";
 
 /** test-connection captures this many frames (spec). */
 const TEST_FRAMES = 10;
@@ -26,7 +27,7 @@ const TEST_FRAMES = 10;
 const PREVIEW_STEPS = [{ quality: 85 }, { quality: 70 }, { quality: 70, width: 1920 }, { quality: 60, width: 1280 }];
 const PREVIEW_MAX_BYTES = 640 * 1024;
 
-type Meta = { $message?: string; $responseType?: string; $responseHeaders?: Record<string, string>; $previewForwarded?: boolean };
+type Meta = GatewayMeta & { $previewForwarded?: boolean };
 
 /** A camera's URL as the registry or the Java backend has it, held to the rule of a caller's. */
 const checkRecordedUrl = checker({ rtspUrl: cameraUrl });
@@ -43,7 +44,9 @@ export default function streamsService(cfg: Config): ServiceSchema<Settings, Met
 	const sourceOptions: FrameSourceOptions = {
 		connectTimeoutMs: cfg.cameraConnectTimeout,
 		readTimeoutMs: cfg.cameraReadTimeout,
-		transport: cfg.rtspTransport
+		transport: cfg.rtspTransport,
+		// Every URL opened here is a caller's (or recorded for one): under the outbound policy.
+		outbound: { policy: outboundPolicy(cfg), use: "camera" }
 	};
 
 	return {
@@ -58,6 +61,7 @@ export default function streamsService(cfg: Config): ServiceSchema<Settings, Met
 				async handler(ctx: Context<{ rtspUrl: string }, Meta>) {
 					const url = ctx.params.rtspUrl;
 					const shown = redactUrl(url);
+					await guardUrl(ctx, cfg, url, "camera", "rtspUrl");
 					try {
 						// Tiny output frames: only timing and the source size matter here.
 						const grab = await grabFrames({ url }, TEST_FRAMES, { ...sourceOptions, width: 64 });
@@ -74,6 +78,7 @@ export default function streamsService(cfg: Config): ServiceSchema<Settings, Met
 						};
 					} catch (err) {
 						if (!(err instanceof VideoSourceError)) throw err;
+						await rethrowRefusal(ctx, err, "camera", "rtspUrl");
 						this.logger.info("Camera connection test failed", { rtspUrl: shown, code: err.code, error: err.message });
 						ctx.meta.$message = "Camera connection failed";
 						return { rtspUrl: shown, connected: false, error: err.message, testedAt: isoSeconds() };
@@ -109,6 +114,8 @@ export default function streamsService(cfg: Config): ServiceSchema<Settings, Met
 						url = recorded.rtspUrl;
 					} else url = ctx.params.rtspUrl!;
 					const shown = redactUrl(url);
+					const field = cameraId !== undefined ? "cameraId" : "rtspUrl";
+					await guardUrl(ctx, cfg, url, "camera", field);
 
 					let jpeg: Buffer;
 					let resolution: { width: number; height: number };
@@ -118,6 +125,7 @@ export default function streamsService(cfg: Config): ServiceSchema<Settings, Met
 						resolution = { width: frame.sourceWidth, height: frame.sourceHeight };
 						jpeg = await encodeJpegWithin(frame, PREVIEW_MAX_BYTES, PREVIEW_STEPS);
 					} catch (err) {
+						await rethrowRefusal(ctx, err, "camera", field);
 						const reason = err instanceof VideoSourceError ? err.message : "could not encode the frame";
 						this.logger.warn("Frame capture failed", { cameraId, rtspUrl: shown, error: reason });
 						throw serverError("FRAME_CAPTURE_FAILED", `Failed to capture frame: ${reason}`);

@@ -5,6 +5,7 @@
  * spec, the outbox keeps failed results pending and retries them with capped backoff.
  */
 import crypto from "node:crypto";
+import { outboundRequest, UrlNotAllowed, type OutboundPolicy } from "../net/outbound";
 
 export const MAX_BATCH = 100;
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -35,6 +36,8 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number): numbe
 
 export interface PostOptions {
 	apiKey: string;
+	/** The outbound-URL policy: every hop checked, the connection made to the checked address. */
+	policy: OutboundPolicy;
 	timeoutMs?: number;
 	attempts?: number;
 	/** Wait before the 2nd, 3rd... attempt: base * 2^(n-1) ms. */
@@ -47,6 +50,8 @@ export interface PostOutcome {
 	status: number | null;
 	error: string | null;
 	attempts: number;
+	/** The policy refused the URL (or a redirect): not retried. */
+	refusal?: UrlNotAllowed;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -63,18 +68,19 @@ export async function postBatch(url: string, body: CallbackBody, opts: PostOptio
 		if (i > 0) await sleep((opts.retryBaseMs ?? 1000) * 2 ** (i - 1), opts.signal);
 		if (opts.signal?.aborted) break;
 		try {
-			const res = await fetch(url, {
+			const res = await outboundRequest(opts.policy, "callback", url, {
 				method: "POST",
 				headers: { "Content-Type": "application/json", "X-API-Key": opts.apiKey, "Idempotency-Key": body.batchId },
 				body: JSON.stringify(body),
-				signal: AbortSignal.timeout(opts.timeoutMs ?? REQUEST_TIMEOUT_MS),
-				redirect: "error"
+				timeoutMs: opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
+				signal: opts.signal,
+				maxBytes: 1024 * 1024
 			});
-			await res.arrayBuffer().catch(() => undefined);
-			if (res.ok) return { ok: true, status: res.status, error: null, attempts: i + 1 };
+			if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, error: null, attempts: i + 1 };
 			last = { ok: false, status: res.status, error: `HTTP ${res.status}`, attempts: i + 1 };
 		} catch (err) {
 			const e = err as Error;
+			if (err instanceof UrlNotAllowed) return { ok: false, status: null, error: `URL_NOT_ALLOWED: ${err.message}`, attempts: i + 1, refusal: err };
 			last = { ok: false, status: null, error: e.name === "TimeoutError" ? "timeout" : (e.cause as Error | undefined)?.message ?? e.message, attempts: i + 1 };
 		}
 	}

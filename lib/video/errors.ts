@@ -6,12 +6,15 @@ export type VideoErrorCode =
 	| "NO_VIDEO" // opened, but no video stream
 	| "READ_TIMEOUT" // no packet within the read timeout
 	| "STREAM_ENDED" // a live source stopped sending (a disconnect)
-	| "DECODE_FAILED";
+	| "DECODE_FAILED"
+	| "URL_NOT_ALLOWED"; // the outbound-URL policy refused it (lib/net/outbound.ts)
 
 export class VideoSourceError extends Error {
 	constructor(
 		readonly code: VideoErrorCode,
-		message: string
+		message: string,
+		/** URL_NOT_ALLOWED: the rule, the URL (credentials hidden) and the address refused. */
+		readonly refusal?: { rule: string; url: string; address: string | null }
 	) {
 		super(message);
 		this.name = "VideoSourceError";

@@ -17,6 +17,7 @@ import { VideoSourceError, describeOpenError } from "./errors";
 import { SamplingPlan, targetSize, type SamplingMode } from "./sampling";
 import { resolveSource, type ResolvedSource, type SourceSpec } from "./source";
 import { frameRateFromTimestamps } from "./stability";
+import { OutboundResolveError, resolveStreamUrl, streamInput, UrlNotAllowed, type OutboundPolicy, type OutboundUse } from "../net/outbound";
 
 export type { SourceSpec } from "./source";
 
@@ -69,6 +70,12 @@ export interface FrameSourceOptions {
 	onOpen?: (info: OpenInfo) => void;
 	/** Filled while running: what was read and decoded (benchmarks, tests, metrics). */
 	stats?: SourceStats;
+	/**
+	 * The outbound-URL policy for a URL source: checked (and its http redirects followed under
+	 * the policy) before every open, FFmpeg given the checked address and no redirects of its
+	 * own; a refusal fails the open with URL_NOT_ALLOWED.
+	 */
+	outbound?: { policy: OutboundPolicy; use: OutboundUse };
 }
 
 export interface OpenInfo {
@@ -98,8 +105,22 @@ function rate(r: { num: number; den: number } | undefined): number | null {
 	return r && r.num > 0 && r.den > 0 ? r.num / r.den : null;
 }
 
+/** A URL source under the outbound policy: what FFmpeg opens instead (the checked address, the last hop). */
+async function guarded(src: ResolvedSource, outbound: NonNullable<FrameSourceOptions["outbound"]>, connectMs: number): Promise<ResolvedSource & { headers?: string }> {
+	try {
+		const { checked, url } = await resolveStreamUrl(outbound.policy, outbound.use, src.input, connectMs);
+		const pinned = streamInput(checked, url);
+		return { ...src, input: pinned.input, headers: pinned.headers };
+	} catch (err) {
+		if (err instanceof UrlNotAllowed) throw new VideoSourceError("URL_NOT_ALLOWED", err.message, { rule: err.rule, url: err.url, address: err.address });
+		if (err instanceof OutboundResolveError) throw new VideoSourceError("CONNECT_FAILED", err.message);
+		if ((err as Error).name === "TimeoutError") throw new VideoSourceError("CONNECT_TIMEOUT", `Connection timeout after ${Math.round(connectMs / 100) / 10} seconds`);
+		throw new VideoSourceError("CONNECT_FAILED", describeOpenError(err));
+	}
+}
+
 /** Open an input with FFmpeg's protocol allow-list and timeouts, raced against our connect timer. */
-async function openInput(src: ResolvedSource, opts: FrameSourceOptions, connectMs: number, readMs: number): Promise<Demuxer> {
+async function openInput(src: ResolvedSource & { headers?: string }, opts: FrameSourceOptions, connectMs: number, readMs: number): Promise<Demuxer> {
 	const options: Record<string, string> = { protocol_whitelist: src.protocols };
 	if (src.formats) options.format_whitelist = src.formats;
 	// FFmpeg's socket timeout (µs) is a backstop a little beyond ours, so our timers decide the
@@ -112,6 +133,9 @@ async function openInput(src: ResolvedSource, opts: FrameSourceOptions, connectM
 		options.rw_timeout = ioTimeout;
 		options.timeout = ioTimeout;
 		options.reconnect = "0";
+		// Under the outbound policy its redirects were followed and checked already.
+		if (opts.outbound) options.max_redirects = "0";
+		if (src.headers) options.headers = src.headers;
 	}
 	const opening = av.Demuxer.open(src.input, { skipStreamInfo: src.kind !== "file", options });
 	let timer: NodeJS.Timeout | undefined;
@@ -150,7 +174,7 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 	if (opts.signal?.aborted) return;
 
 	const t0 = performance.now();
-	const input = await openInput(src, opts, connectMs, readMs);
+	const input = await openInput(opts.outbound && src.kind !== "file" ? await guarded(src, opts.outbound, connectMs) : src, opts, connectMs, readMs);
 	let decoder: Decoder | null = null;
 	const scaler = new Scaler();
 	const gop: Packet[] = [];

@@ -8,6 +8,7 @@
 import type { ServiceSchema } from "moleculer";
 import type { Config } from "../../config";
 import { liveFrames, type LiveEvent } from "../../lib/video/frame-source";
+import { outboundPolicy } from "../outbound-guard";
 import { redactUrl } from "../../lib/url";
 import { framePayload } from "../../lib/cluster/frame-transport";
 import type { AnalyzeResult } from "../../lib/vision/engine";
@@ -96,6 +97,7 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 						connectTimeoutMs: cfg.cameraConnectTimeout,
 						readTimeoutMs: cfg.cameraReadTimeout,
 						signal: abort.signal,
+						outbound: { policy: outboundPolicy(cfg), use: "camera" },
 						onEvent: (e: LiveEvent) => {
 							if (e.type === "connected") this.setStatus("connected", { openMs: e.openMs });
 							else {

@@ -37,6 +37,7 @@ import type { Config } from "../../config";
 import type { Lease } from "../../lib/recognition/placement";
 import { redactUrl } from "../../lib/url";
 import { liveFrames, type LiveEvent, type SourceStats, type VideoFrame } from "../../lib/video/frame-source";
+import { outboundPolicy } from "../outbound-guard";
 import { accrueUptime, alertDue, boundedSampleInterval, laterUptime, RateMeter, resumeUptime, thumbnailDue, thumbnailName, THUMBNAIL_WIDTH, type Outage, type UptimeDay } from "../../lib/cameras/monitor";
 import type { Implements } from "../schema";
 import { FaceWatch } from "./face-watch";
@@ -233,6 +234,7 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 						connectTimeoutMs: cfg.cameraConnectTimeout,
 						readTimeoutMs: cfg.cameraReadTimeout,
 						signal: abort.signal,
+						outbound: { policy: outboundPolicy(cfg), use: "camera" },
 						stats,
 						onEvent: e => this.onEvent(e)
 					}

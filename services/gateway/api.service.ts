@@ -27,6 +27,7 @@ import { serveConsole } from "./console";
 import { serveDocs } from "./docs";
 import { SocketMixin } from "./socket.mixin";
 import { receiveImages, streamUpload } from "./uploads";
+import { addOwnPort, removeOwnPort } from "../../lib/net/outbound";
 
 interface AliasFacts {
 	family: Family;
@@ -338,6 +339,8 @@ export default function apiService(cfg: Config): ServiceSchema<Settings, Methods
 				});
 				this.server.on("error", err => this.logger.error("HTTP server error", { error: err.message }));
 				this.port = (this.server.address() as AddressInfo).port;
+				// The outbound-URL policy never lets a caller's URL reach this port (PORT=0 chose it).
+				addOwnPort(this.port);
 				this.logger.info("Gateway listening", { url: `http://${cfg.host}:${this.port}`, socketIo: "/socket.io", endpoints: this.known.size });
 			}
 		} satisfies Implements<Methods, Settings, Vars>,
@@ -360,6 +363,7 @@ export default function apiService(cfg: Config): ServiceSchema<Settings, Methods
 		},
 
 		async stopped() {
+			if (this.port) removeOwnPort(this.port);
 			if (this.server.listening) {
 				this.server.closeAllConnections?.();
 				await new Promise<void>(resolve => this.server.close(() => resolve()));
