@@ -19,7 +19,8 @@
  * To avoid DNS rebinding between check and connect, callers connect to the address checked:
  * `outboundRequest` (HTTP) pins it in the socket's lookup and follows redirects itself, each
  * hop checked; `streamInput` gives FFmpeg a URL with the checked address in place of the name
- * (rtsp, http with a Host header; https keeps the name for TLS, so FFmpeg resolves it again).
+ * (rtsp, http with a Host header; https keeps the name for TLS, so FFmpeg resolves it again);
+ * plain rtsp over TCP goes through lib/net/rtsp-relay.ts, which checks the server's redirects.
  */
 import dns from "node:dns";
 import http from "node:http";

@@ -18,6 +18,7 @@ import { SamplingPlan, targetSize, type SamplingMode } from "./sampling";
 import { resolveSource, type ResolvedSource, type SourceSpec } from "./source";
 import { frameRateFromTimestamps } from "./stability";
 import { OutboundResolveError, resolveStreamUrl, streamInput, UrlNotAllowed, type OutboundPolicy, type OutboundUse } from "../net/outbound";
+import { openRtspRelay, type RtspRelay } from "../net/rtsp-relay";
 
 export type { SourceSpec } from "./source";
 
@@ -105,22 +106,36 @@ function rate(r: { num: number; den: number } | undefined): number | null {
 	return r && r.num > 0 && r.den > 0 ? r.num / r.den : null;
 }
 
-/** A URL source under the outbound policy: what FFmpeg opens instead (the checked address, the last hop). */
-async function guarded(src: ResolvedSource, outbound: NonNullable<FrameSourceOptions["outbound"]>, connectMs: number): Promise<ResolvedSource & { headers?: string }> {
+type Prepared = ResolvedSource & { headers?: string; relay?: RtspRelay };
+
+const refusalError = (err: UrlNotAllowed) => new VideoSourceError("URL_NOT_ALLOWED", err.message, { rule: err.rule, url: err.url, address: err.address });
+
+/**
+ * A URL source under the outbound policy: what FFmpeg opens instead. http(s): the last hop of
+ * its redirects, checked, at the checked address. rtsp over TCP: a relay to the checked
+ * address that checks the server's own redirects (lib/net/rtsp-relay.ts). rtsp over UDP:
+ * the checked address in the URL.
+ */
+async function guarded(src: ResolvedSource, outbound: NonNullable<FrameSourceOptions["outbound"]>, connectMs: number, transport: "tcp" | "udp"): Promise<Prepared> {
 	try {
 		const { checked, url } = await resolveStreamUrl(outbound.policy, outbound.use, src.input, connectMs);
+		if (checked.scheme === "rtsp" && transport === "tcp" && checked.addresses.length > 0) {
+			const relay = await openRtspRelay(outbound.policy, outbound.use, checked, connectMs);
+			return { ...src, input: relay.input, relay };
+		}
 		const pinned = streamInput(checked, url);
 		return { ...src, input: pinned.input, headers: pinned.headers };
 	} catch (err) {
-		if (err instanceof UrlNotAllowed) throw new VideoSourceError("URL_NOT_ALLOWED", err.message, { rule: err.rule, url: err.url, address: err.address });
+		if (err instanceof UrlNotAllowed) throw refusalError(err);
 		if (err instanceof OutboundResolveError) throw new VideoSourceError("CONNECT_FAILED", err.message);
-		if ((err as Error).name === "TimeoutError") throw new VideoSourceError("CONNECT_TIMEOUT", `Connection timeout after ${Math.round(connectMs / 100) / 10} seconds`);
+		if ((err as Error).name === "TimeoutError" || (err as NodeJS.ErrnoException).code === "ETIMEDOUT")
+			throw new VideoSourceError("CONNECT_TIMEOUT", `Connection timeout after ${Math.round(connectMs / 100) / 10} seconds`);
 		throw new VideoSourceError("CONNECT_FAILED", describeOpenError(err));
 	}
 }
 
 /** Open an input with FFmpeg's protocol allow-list and timeouts, raced against our connect timer. */
-async function openInput(src: ResolvedSource & { headers?: string }, opts: FrameSourceOptions, connectMs: number, readMs: number): Promise<Demuxer> {
+async function openInput(src: Prepared, opts: FrameSourceOptions, connectMs: number, readMs: number): Promise<Demuxer> {
 	const options: Record<string, string> = { protocol_whitelist: src.protocols };
 	if (src.formats) options.format_whitelist = src.formats;
 	// FFmpeg's socket timeout (µs) is a backstop a little beyond ours, so our timers decide the
@@ -174,7 +189,17 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 	if (opts.signal?.aborted) return;
 
 	const t0 = performance.now();
-	const input = await openInput(opts.outbound && src.kind !== "file" ? await guarded(src, opts.outbound, connectMs) : src, opts, connectMs, readMs);
+	const prepared: Prepared = opts.outbound && src.kind !== "file" ? await guarded(src, opts.outbound, connectMs, opts.transport ?? "tcp") : src;
+	let input: Demuxer;
+	try {
+		input = await openInput(prepared, opts, connectMs, readMs);
+	} catch (err) {
+		prepared.relay?.close();
+		// The server redirected to a refused address: that is why the open failed.
+		const refused = prepared.relay?.refusal();
+		if (refused) throw refusalError(refused);
+		throw err;
+	}
 	let decoder: Decoder | null = null;
 	const scaler = new Scaler();
 	const gop: Packet[] = [];
@@ -326,6 +351,7 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 		scaler.close();
 		decoder?.close();
 		await input.close();
+		prepared.relay?.close();
 	}
 }
 

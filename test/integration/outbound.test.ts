@@ -23,6 +23,8 @@ describeWithRtsp("outbound URLs: one policy on every entry point", () => {
 	let rtsp: RtspServer;
 	let helper: http.Server; // 127.0.0.1: redirects, and the Java backend's camera lookup
 	let refused: net.Server; // 127.0.0.2: must never be reached
+	let redirector: net.Server; // 127.0.0.1: an RTSP server that answers 302
+	let dp = 0;
 	let backend: JavaBackend; // 127.0.0.1: callbacks
 	let hp = 0;
 	let rp = 0;
@@ -49,6 +51,16 @@ describeWithRtsp("outbound URLs: one policy on every entry point", () => {
 		});
 		await new Promise<void>(r => helper.listen(0, "127.0.0.1", () => r()));
 		hp = (helper.address() as net.AddressInfo).port;
+		redirector = net.createServer(sock =>
+			sock.on("data", d => {
+				const text = d.toString();
+				const cseq = /CSeq: (\d+)/.exec(text)?.[1] ?? "1";
+				const to = text.split("\r\n")[0].includes("/to-cam") ? `rtsp://cam.test:${rtsp.port}/live` : `rtsp://evil.test:${rp}/live`;
+				sock.write(`RTSP/1.0 302 Moved Temporarily\r\nCSeq: ${cseq}\r\nLocation: ${to}\r\n\r\n`);
+			})
+		);
+		await new Promise<void>(r => redirector.listen(0, "127.0.0.1", () => r()));
+		dp = (redirector.address() as net.AddressInfo).port;
 		backend = await startJavaBackend();
 		node = await startNode({
 			...CONSOLE_ENV,
@@ -71,6 +83,7 @@ describeWithRtsp("outbound URLs: one policy on every entry point", () => {
 		helper?.closeAllConnections();
 		await new Promise(r => helper?.close(r));
 		await new Promise(r => refused?.close(r));
+		await new Promise(r => redirector?.close(r));
 	});
 
 	afterEach(() => expect(refusedHits).toBe(0));
@@ -101,6 +114,13 @@ describeWithRtsp("outbound URLs: one policy on every entry point", () => {
 		expect(JSON.stringify(audit)).not.toContain("secret");
 		expect(audit.map(a => a.context.rule)).toEqual(["deny-list", "deny-list", "deny-list", "deny-list", "own-port"]);
 	});
+
+	it("FUACS test-connection: an RTSP server's own redirect is checked (FFmpeg would follow it): refused to a denied name, followed to an allowed one", async () => {
+		expectFuacsRefusal(await api(node.baseUrl, `/cameras/test-connection${q({ rtspUrl: `rtsp://127.0.0.1:${dp}/to-evil` })}`), "deny-list");
+		const ok = await api(node.baseUrl, `/cameras/test-connection${q({ rtspUrl: `rtsp://cam.test:${dp}/to-cam` })}`);
+		expect(ok.status).toBe(200);
+		expect(ok.body.data).toMatchObject({ connected: true, resolution: { width: 320, height: 240 } });
+	}, 30_000);
 
 	it("FUACS test-connection through an allowed name connects to the checked address (the name is only in OUTBOUND_HOSTS)", async () => {
 		const res = await api(node.baseUrl, `/cameras/test-connection${q({ rtspUrl: `rtsp://cam.test:${rtsp.port}/live` })}`);
