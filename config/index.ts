@@ -107,6 +107,16 @@ export interface Config {
 	consoleBodyBytes: number;
 	/** Largest file the blob store keeps, bytes (one transporter message). */
 	blobMaxBytes: number;
+	/** Largest file the blob store keeps from a stream (exports), bytes. */
+	blobStreamMaxBytes: number;
+	/** Export files (and their jobs) expire this many days after they are made (fractions allowed). */
+	exportTtlDays: number;
+	/** Most logs one export may hold (more: the job fails with EXPORT_TOO_LARGE). */
+	exportMaxRows: number;
+	/** Lease of a running export job, ms: a dead node's export is taken up again after at most this. */
+	exportLeaseMs: number;
+	/** How often an export worker looks for waiting exports, ms (new ones are taken at once). */
+	exportPollMs: number;
 	/** Key sealing secrets at rest (camera credentials, Odoo and provider keys): 32 bytes. */
 	secretsKey: Buffer;
 	secretsKeySource: "env" | "file" | "generated";
@@ -441,6 +451,11 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		consoleBodyBytes: size(env, "CONSOLE_MAX_BODY_SIZE", 1024 * 1024),
 		// NATS carries at most 1 MB per message; a blob and its envelope fit in one.
 		blobMaxBytes: size(env, "BLOB_MAX_SIZE", 900 * 1024),
+		blobStreamMaxBytes: size(env, "BLOB_STREAM_MAX_SIZE", 1024 * 1024 * 1024),
+		exportTtlDays: num(env, "EXPORT_TTL_DAYS", 7, 0.00001, 3650),
+		exportMaxRows: int(env, "EXPORT_MAX_ROWS", 1_000_000, 1, 100_000_000),
+		exportLeaseMs: int(env, "EXPORT_LEASE_MS", 15_000, 500, 600_000),
+		exportPollMs: int(env, "EXPORT_POLL_MS", 5000, 50, 600_000),
 		secretsKey: secrets.key,
 		secretsKeySource: secrets.source,
 		cameraOfflineAlertS: int(env, "CAMERA_OFFLINE_ALERT_S", 300, 1, 7 * 24 * 3600),

@@ -2,14 +2,23 @@
  * The blob store (storage role; with MongoDB, every gateway and actors node): snapshots,
  * previews, thumbnails, face images, exports, behind lib/store/blobs.ts (a DATA_DIR folder,
  * or GridFS with MONGO_URI). Any node reads a blob through this service, so a file taken on
- * one node is served by every gateway. A blob is at most BLOB_MAX_SIZE (it crosses the
- * transporter in one message); expired ones and previews beyond PREVIEW_MAX_FILES go.
+ * one node is served by every gateway. A blob put whole is at most BLOB_MAX_SIZE (it
+ * crosses the transporter in one message); expired ones and previews beyond PREVIEW_MAX_FILES go.
+ *
+ * Large files (exports) go as streams, which Moleculer carries in chunks of its
+ * `maxChunkSize` (256 KB) across nodes, and which never sit whole in memory here:
+ * - `putStream {name, kind, contentType, ttlSeconds?}` with the bytes as the call's stream
+ *   (`ctx.call("blobs.putStream", params, { stream, timeout: 0 })`), at most
+ *   BLOB_STREAM_MAX_SIZE (413 BLOB_TOO_LARGE, nothing kept) -> BlobInfo. The blob appears
+ *   once it is complete; a sender that dies or fails its stream leaves nothing.
+ * - `openStream {name}` -> the bytes as a stream (404 FILE_NOT_FOUND); `info {name}` -> BlobInfo or null.
  */
 import crypto from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import { AUTHENTICATED, hasPermission } from "../lib/api/route-facts";
-import { BLOB_KINDS, BlobNameError, createBlobStore, expiredBlobs, type BlobInfo, type BlobKind, type BlobStore } from "../lib/store/blobs";
+import type { Readable } from "node:stream";
+import { BLOB_KINDS, BlobNameError, BlobTooLargeError, createBlobStore, expiredBlobs, type BlobInfo, type BlobKind, type BlobStore } from "../lib/store/blobs";
 import { isPreviewName } from "../lib/video/previews";
 import { ApiError, badRequest, notFound } from "../lib/errors";
 import { fails } from "../lib/validation/coded";
@@ -56,6 +65,61 @@ export default function blobsService(cfg: Config): ServiceSchema<{ family: strin
 						return info;
 					} catch (err) {
 						if (err instanceof BlobNameError) throw badRequest("INVALID_FILE_NAME", err.message);
+						throw err;
+					}
+				}
+			},
+
+			/** Keep the call's stream as a blob (exports and other large files). */
+			putStream: {
+				visibility: "public",
+				params: {
+					name: { type: "string", max: 160 },
+					kind: { type: "enum", values: [...BLOB_KINDS] },
+					contentType: { type: "string", max: 100 },
+					ttlSeconds: { type: "number", integer: true, min: 1, optional: true }
+				},
+				async handler(ctx: Context<{ name: string; kind: BlobKind; contentType: string; ttlSeconds?: number }>) {
+					const stream = (ctx as unknown as { stream?: Readable | null }).stream;
+					if (!stream) throw badRequest("STREAM_REQUIRED", "blobs.putStream takes its bytes as the call's stream");
+					const expiresAt = ctx.params.ttlSeconds ? new Date(Date.now() + ctx.params.ttlSeconds * 1000) : null;
+					try {
+						const info = await this.store.putStream(ctx.params.name, stream, { kind: ctx.params.kind, contentType: ctx.params.contentType, expiresAt }, cfg.blobStreamMaxBytes);
+						this.logger.info("Blob stored from a stream", { name: info.name, kind: info.kind, size: info.size });
+						return info;
+					} catch (err) {
+						stream.resume(); // let a sender still writing finish into nothing
+						if (err instanceof BlobNameError) throw badRequest("INVALID_FILE_NAME", err.message);
+						if (err instanceof BlobTooLargeError) throw new ApiError(413, "BLOB_TOO_LARGE", err.message);
+						throw err;
+					}
+				}
+			},
+
+			/** A blob as a stream (any size; across nodes in chunks). */
+			openStream: {
+				visibility: "public",
+				params: { name: "string" },
+				async handler(ctx: Context<{ name: string }>) {
+					let opened: { info: BlobInfo; stream: Readable } | null = null;
+					try {
+						opened = await this.store.openStream(ctx.params.name);
+					} catch (err) {
+						if (!(err instanceof BlobNameError)) throw err;
+					}
+					if (!opened) throw notFound("FILE_NOT_FOUND", `File not found: ${ctx.params.name}`);
+					return opened.stream;
+				}
+			},
+
+			info: {
+				visibility: "public",
+				params: { name: "string" },
+				async handler(ctx: Context<{ name: string }>) {
+					try {
+						return await this.store.info(ctx.params.name);
+					} catch (err) {
+						if (err instanceof BlobNameError) return null;
 						throw err;
 					}
 				}

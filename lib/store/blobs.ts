@@ -3,10 +3,17 @@
  * implementations: a folder under DATA_DIR (FileBlobStore) and MongoDB GridFS
  * (GridFsBlobStore) when MONGO_URI is set. Names only, never paths: a name must match
  * BLOB_NAME, so no separator or dot-dot reaches the file system.
+ *
+ * Streams: `putStream` keeps what a stream carries, hashed and counted as it passes, never
+ * whole in memory (at most `maxBytes`: BlobTooLargeError, nothing kept); `openStream` reads
+ * one back as a stream. A blob being written is invisible until it is complete, and a new
+ * write of a name replaces the old one only once it is complete.
  */
 import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 
 export const BLOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,150}(\.[a-z0-9]{1,8})?$/;
 export const BLOB_KINDS = ["preview", "snapshot", "thumbnail", "face", "export", "upload"] as const;
@@ -25,17 +32,55 @@ export interface BlobInfo {
 	location?: string;
 }
 
+export interface BlobMeta {
+	kind: BlobKind;
+	contentType: string;
+	expiresAt?: Date | null;
+}
+
 export interface BlobStore {
 	open(): Promise<void>;
 	close(): Promise<void>;
-	put(name: string, data: Buffer, meta: { kind: BlobKind; contentType: string; expiresAt?: Date | null }): Promise<BlobInfo>;
+	put(name: string, data: Buffer, meta: BlobMeta): Promise<BlobInfo>;
+	/** Keep what the stream carries (at most maxBytes, else BlobTooLargeError and nothing kept). */
+	putStream(name: string, source: Readable | AsyncIterable<Buffer | string>, meta: BlobMeta, maxBytes: number): Promise<BlobInfo>;
 	get(name: string): Promise<{ info: BlobInfo; data: Buffer } | null>;
+	/** A blob as a stream, or null when there is none (or it expired). */
+	openStream(name: string): Promise<{ info: BlobInfo; stream: Readable } | null>;
 	info(name: string): Promise<BlobInfo | null>;
 	remove(name: string): Promise<boolean>;
 	list(kind?: BlobKind): Promise<BlobInfo[]>;
 }
 
 export class BlobNameError extends Error {}
+
+export class BlobTooLargeError extends Error {
+	constructor(readonly maxBytes: number) {
+		super(`A stored file is at most ${maxBytes} bytes`);
+	}
+}
+
+/** Counts and hashes the bytes going through; past `maxBytes` it fails with BlobTooLargeError. */
+export class BlobMeter extends Transform {
+	size = 0;
+	private readonly hash = crypto.createHash("sha256");
+	constructor(private readonly maxBytes: number) {
+		super();
+	}
+	override _transform(chunk: Buffer | string, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
+		const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+		this.size += buf.length;
+		if (this.size > this.maxBytes) return done(new BlobTooLargeError(this.maxBytes));
+		this.hash.update(buf);
+		done(null, buf);
+	}
+	/** The info of what went through (once the stream ended). */
+	info(name: string, meta: BlobMeta, now = new Date()): BlobInfo {
+		return { name, kind: meta.kind, contentType: meta.contentType, size: this.size, sha256: this.hash.digest("hex"), createdAt: now.toISOString(), expiresAt: meta.expiresAt ? meta.expiresAt.toISOString() : null };
+	}
+}
+
+const sourceOf = (source: Readable | AsyncIterable<Buffer | string>) => source as AsyncIterable<Buffer | string>;
 
 export function checkBlobName(name: unknown): string {
 	if (typeof name !== "string" || !BLOB_NAME.test(name)) throw new BlobNameError(`Invalid blob name: ${String(name).slice(0, 80)}`);
@@ -87,6 +132,34 @@ export class FileBlobStore implements BlobStore {
 		await fs.promises.rename(tmp, file);
 		await fs.promises.writeFile(`${file}.meta.json`, JSON.stringify(info), { mode: 0o640 });
 		return info;
+	}
+
+	async putStream(name: string, source: Readable | AsyncIterable<Buffer | string>, meta: BlobMeta, maxBytes: number): Promise<BlobInfo> {
+		const file = this.file(name);
+		const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+		const meter = new BlobMeter(maxBytes);
+		try {
+			await pipeline(sourceOf(source), meter, fs.createWriteStream(tmp, { mode: 0o640 }));
+			const info = { ...meter.info(name, meta), location: file };
+			// The old meta goes first: a reader never pairs it with the new bytes.
+			await fs.promises.rm(`${file}.meta.json`, { force: true });
+			await fs.promises.rename(tmp, file);
+			await fs.promises.writeFile(`${file}.meta.json`, JSON.stringify(info), { mode: 0o640 });
+			return info;
+		} finally {
+			await fs.promises.rm(tmp, { force: true });
+		}
+	}
+
+	async openStream(name: string): Promise<{ info: BlobInfo; stream: Readable } | null> {
+		const info = await this.info(name);
+		if (!info) return null;
+		try {
+			const handle = await fs.promises.open(this.file(name), "r");
+			return { info, stream: handle.createReadStream({ highWaterMark: 256 * 1024 }) };
+		} catch {
+			return null;
+		}
 	}
 
 	async info(name: string): Promise<BlobInfo | null> {
@@ -169,6 +242,31 @@ export class GridFsBlobStore implements BlobStore {
 		});
 		for (const f of old) await this.b.delete(f._id).catch(() => undefined);
 		return info;
+	}
+
+	async putStream(name: string, source: Readable | AsyncIterable<Buffer | string>, meta: BlobMeta, maxBytes: number): Promise<BlobInfo> {
+		checkBlobName(name);
+		const old = await this.b.find({ filename: name }).toArray();
+		const meter = new BlobMeter(maxBytes);
+		// The metadata is known once the bytes are: the file is written under a provisional
+		// one, then given its own (GridFS lists a file only once its upload finished).
+		const up = this.b.openUploadStream(name, { metadata: { name, kind: meta.kind, contentType: meta.contentType, size: 0, sha256: "", createdAt: new Date().toISOString(), expiresAt: meta.expiresAt ? meta.expiresAt.toISOString() : null } });
+		try {
+			await pipeline(sourceOf(source), meter, up);
+		} catch (err) {
+			await this.b.delete(up.id).catch(() => undefined);
+			throw err;
+		}
+		const info = { ...meter.info(name, meta), location: `gridfs://blobs/${name}` };
+		await this.client!.db().collection("blobs.files").updateOne({ _id: up.id }, { $set: { metadata: info } });
+		for (const f of old) await this.b.delete(f._id).catch(() => undefined);
+		return info;
+	}
+
+	async openStream(name: string): Promise<{ info: BlobInfo; stream: Readable } | null> {
+		const info = await this.info(name);
+		if (!info) return null;
+		return { info, stream: this.b.openDownloadStreamByName(name, { revision: -1 }) };
 	}
 
 	async info(name: string): Promise<BlobInfo | null> {

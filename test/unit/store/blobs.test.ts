@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expiredBlobs, FileBlobStore, checkBlobName, type BlobInfo } from "../../../lib/store/blobs";
+import crypto from "node:crypto";
+import { Readable } from "node:stream";
+import { BlobTooLargeError, expiredBlobs, FileBlobStore, checkBlobName, type BlobInfo } from "../../../lib/store/blobs";
 
 describe("file blob store", () => {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollcall-blobs-"));
@@ -16,6 +18,49 @@ describe("file blob store", () => {
 		expect(await store.list("face")).toEqual([]);
 		expect(await store.remove("snap-1.jpg")).toBe(true);
 		expect(await store.get("snap-1.jpg")).toBeNull();
+	});
+
+	it("keeps a stream of any size without holding it, and reads it back as a stream", async () => {
+		// 12 MB in 64 KB chunks made as they are read.
+		const chunk = (i: number) => Buffer.alloc(64 * 1024, i % 251);
+		let made = 0;
+		const source = new Readable({
+			read() {
+				this.push(made < 192 ? chunk(made++) : null);
+			}
+		});
+		const hash = crypto.createHash("sha256");
+		for (let i = 0; i < 192; i++) hash.update(chunk(i));
+		const info = await store.putStream("export-big.csv", source, { kind: "export", contentType: "text/csv", expiresAt: new Date(Date.now() + 60_000) }, 64 * 1024 * 1024);
+		expect(info).toEqual(expect.objectContaining({ name: "export-big.csv", kind: "export", contentType: "text/csv", size: 192 * 64 * 1024, sha256: hash.digest("hex") }));
+		expect(await store.info("export-big.csv")).toEqual(expect.objectContaining({ size: 192 * 64 * 1024 }));
+		const opened = (await store.openStream("export-big.csv"))!;
+		const back = crypto.createHash("sha256");
+		let size = 0;
+		for await (const c of opened.stream) {
+			back.update(c as Buffer);
+			size += (c as Buffer).length;
+		}
+		expect({ size, sha256: back.digest("hex") }).toEqual({ size: info.size, sha256: info.sha256 });
+		// No temporary file is left beside it.
+		expect(fs.readdirSync(dir).filter(n => n.startsWith("export-big.csv"))).toEqual(["export-big.csv", "export-big.csv.meta.json"]);
+	});
+
+	it("replaces a streamed blob only once the new one is complete, and keeps nothing of a failed or too large stream", async () => {
+		await store.putStream("export-r.csv", Readable.from([Buffer.from("first")]), { kind: "export", contentType: "text/csv" }, 1024);
+		const failing = new Readable({
+			read() {
+				this.destroy(new Error("sender died"));
+			}
+		});
+		await expect(store.putStream("export-r.csv", failing, { kind: "export", contentType: "text/csv" }, 1024)).rejects.toThrow("sender died");
+		expect((await store.get("export-r.csv"))!.data.toString()).toBe("first");
+		await expect(store.putStream("export-r.csv", Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), { kind: "export", contentType: "text/csv" }, 1024)).rejects.toBeInstanceOf(BlobTooLargeError);
+		expect((await store.get("export-r.csv"))!.data.toString()).toBe("first");
+		await store.putStream("export-r.csv", Readable.from(["second ", "version"]), { kind: "export", contentType: "text/csv" }, 1024);
+		expect((await store.get("export-r.csv"))!.data.toString()).toBe("second version");
+		expect(fs.readdirSync(dir).filter(n => n.endsWith(".tmp"))).toEqual([]);
+		expect(await store.openStream("missing.csv")).toBeNull();
 	});
 
 	it("hides an expired blob at once", async () => {
