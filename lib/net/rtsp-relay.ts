@@ -31,6 +31,7 @@ function connectTo(address: string, port: number, timeoutMs: number): Promise<ne
 			s.destroy();
 			reject(Object.assign(new Error(`Connection timeout after ${Math.round(timeoutMs / 100) / 10} seconds`), { code: "ETIMEDOUT" }));
 		}, timeoutMs);
+		s.setNoDelay(true);
 		s.once("connect", () => {
 			clearTimeout(timer);
 			s.off("error", onError);
@@ -85,11 +86,12 @@ function listen(shared: Shared, target: CheckedUrl, preconnected: net.Socket | n
 	const sockets = new Set<net.Socket>();
 	let spare = preconnected;
 	spare?.on("error", () => undefined);
-	const server = net.createServer(client => {
+	// No Nagle either way: RTSP's small request/answer turns would each wait for a delayed ACK.
+	const server = net.createServer({ noDelay: true }, client => {
 		sockets.add(client);
 		client.on("close", () => sockets.delete(client));
 		client.on("error", () => undefined);
-		const upstream = spare ?? net.connect({ host: target.addresses[0].address, port: target.port });
+		const upstream = spare ?? net.connect({ host: target.addresses[0].address, port: target.port, noDelay: true });
 		spare = null;
 		sockets.add(upstream);
 		upstream.on("close", () => (sockets.delete(upstream), client.destroy()));
