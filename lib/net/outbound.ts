@@ -362,6 +362,7 @@ export interface OutboundRequestInit {
 
 export interface OutboundResponse {
 	status: number;
+	statusText: string;
 	headers: http.IncomingHttpHeaders;
 	body: Buffer;
 	/** The URL that answered (after redirects). */
@@ -381,7 +382,7 @@ function timeoutError(ms: number): Error {
 }
 
 /** One HTTP exchange with the connection pinned to `addr`. */
-function exchange(checked: CheckedUrl, addr: ResolvedAddress, init: OutboundRequestInit, headers: Record<string, string>, method: string, body: Buffer | undefined, signal: AbortSignal): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function exchange(checked: CheckedUrl, addr: ResolvedAddress, init: OutboundRequestInit, headers: Record<string, string>, method: string, body: Buffer | undefined, signal: AbortSignal): Promise<{ status: number; statusText: string; headers: http.IncomingHttpHeaders; body: Buffer }> {
 	const lib = checked.scheme === "https" ? https : http;
 	const maxBytes = init.maxBytes ?? 4 * 1024 * 1024;
 	return new Promise((resolve, reject) => {
@@ -404,9 +405,10 @@ function exchange(checked: CheckedUrl, addr: ResolvedAddress, init: OutboundRequ
 			},
 			res => {
 				const status = res.statusCode ?? 0;
+				const statusText = res.statusMessage ?? "";
 				if (init.headersOnly || (status >= 300 && status < 400 && res.headers.location)) {
 					res.destroy();
-					return resolve({ status, headers: res.headers, body: Buffer.alloc(0) });
+					return resolve({ status, statusText, headers: res.headers, body: Buffer.alloc(0) });
 				}
 				const chunks: Buffer[] = [];
 				let size = 0;
@@ -415,7 +417,7 @@ function exchange(checked: CheckedUrl, addr: ResolvedAddress, init: OutboundRequ
 					if (size > maxBytes) return res.destroy(new Error(`answer larger than ${maxBytes} bytes`));
 					chunks.push(c);
 				});
-				res.on("end", () => resolve({ status, headers: res.headers, body: Buffer.concat(chunks) }));
+				res.on("end", () => resolve({ status, statusText, headers: res.headers, body: Buffer.concat(chunks) }));
 				res.on("error", reject);
 			}
 		);
@@ -471,6 +473,7 @@ export async function outboundRequest(policy: OutboundPolicy, use: OutboundUse, 
 		const out = res.body;
 		return {
 			status: res.status,
+			statusText: res.statusText,
 			headers: res.headers,
 			body: out,
 			url: checked.url.toString(),
@@ -479,6 +482,45 @@ export async function outboundRequest(policy: OutboundPolicy, use: OutboundUse, 
 			json: <T>() => JSON.parse(out.toString("utf8")) as T
 		};
 	}
+}
+
+/**
+ * `fetch` under the policy, for code written against fetch (the Odoo client takes one):
+ * outboundRequest behind fetch's signature. `redirect: "follow"` (default) follows redirects
+ * with each hop checked, "manual" answers the 3xx, "error" throws on one as fetch does; an
+ * aborted `signal` rejects with its reason as fetch does. A refusal rejects with UrlNotAllowed.
+ * Bodies: string, Buffer/Uint8Array/ArrayBuffer, URLSearchParams; answers up to `maxBytes`.
+ */
+export function outboundFetch(policy: OutboundPolicy, use: OutboundUse, opts: { maxBytes?: number } = {}): typeof fetch {
+	return (async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+		const url = typeof input === "string" ? input : input instanceof URL ? input.toString() : input.url;
+		const headers: Record<string, string> = {};
+		new Headers(init.headers).forEach((v, k) => (headers[k] = v));
+		const b = init.body;
+		let body: string | Buffer | undefined;
+		if (b === undefined || b === null) body = undefined;
+		else if (typeof b === "string") body = b;
+		else if (b instanceof URLSearchParams) {
+			body = b.toString();
+			headers["content-type"] ??= "application/x-www-form-urlencoded;charset=UTF-8";
+		} else if (Buffer.isBuffer(b)) body = b;
+		else if (b instanceof ArrayBuffer) body = Buffer.from(b);
+		else if (ArrayBuffer.isView(b)) body = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+		else throw new TypeError("outboundFetch: unsupported body type");
+		const signal = init.signal ?? undefined;
+		let res: OutboundResponse;
+		try {
+			res = await outboundRequest(policy, use, url, { method: init.method, headers, body, signal, timeoutMs: 24 * 3600_000, maxRedirects: init.redirect === "manual" || init.redirect === "error" ? 0 : 5, maxBytes: opts.maxBytes });
+		} catch (err) {
+			if (signal?.aborted) throw signal.reason ?? err;
+			throw err;
+		}
+		if (init.redirect === "error" && res.status >= 300 && res.status < 400 && res.headers.location) throw new TypeError("fetch failed", { cause: new Error(`redirect to ${redactUrl(String(res.headers.location))} refused (redirect: "error")`) });
+		const h = new Headers();
+		for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) for (const one of Array.isArray(v) ? v : [v]) h.append(k, one);
+		const nullBody = [101, 204, 205, 304].includes(res.status);
+		return new Response(nullBody ? null : res.body, { status: res.status, statusText: res.statusText, headers: h });
+	}) as typeof fetch;
 }
 
 /**

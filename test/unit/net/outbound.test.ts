@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { addOwnPort, addressOf, inCidr, OutboundPolicy, outboundRequest, parseCidr, parseCidrList, parseHostsMap, removeOwnPort, resolveStreamUrl, staticResolver, streamInput, UrlNotAllowed, OutboundResolveError, type Resolver } from "../../../lib/net/outbound";
+import { outboundFetch, addOwnPort, addressOf, inCidr, OutboundPolicy, outboundRequest, parseCidr, parseCidrList, parseHostsMap, removeOwnPort, resolveStreamUrl, staticResolver, streamInput, UrlNotAllowed, OutboundResolveError, type Resolver } from "../../../lib/net/outbound";
 
 const refusal = async (p: Promise<unknown>): Promise<UrlNotAllowed> => {
 	try {
@@ -230,6 +230,25 @@ describe("outboundRequest (real servers on 127.0.0.1 and 127.0.0.2)", () => {
 
 	test("timeouts are TimeoutErrors", async () => {
 		await expect(outboundRequest(policy(), "callback", `http://127.0.0.1:${goodPort}/slow`, { timeoutMs: 200 })).rejects.toMatchObject({ name: "TimeoutError" });
+	});
+
+	test("outboundFetch: fetch's signature under the policy (the Odoo client takes a fetch)", async () => {
+		const f = outboundFetch(policy(), "odoo");
+		seen.length = 0;
+		const res = await f(`http://cam.test:${goodPort}/jsonrpc`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ id: 1 }) });
+		expect(res.status).toBe(200);
+		expect(res.ok).toBe(true);
+		expect(res.headers.get("content-type")).toBe("application/json");
+		expect(await res.json()).toEqual({ ok: true, path: "/jsonrpc" });
+		expect(seen).toEqual([expect.objectContaining({ method: "POST", host: `cam.test:${goodPort}`, body: '{"id":1}' })]);
+		// redirects: followed and checked, answered as they are, or an error, as fetch's option says
+		expect((await f(`http://127.0.0.1:${goodPort}/hop?code=302`)).status).toBe(200);
+		expect((await f(`http://127.0.0.1:${goodPort}/hop?code=302`, { redirect: "manual" })).status).toBe(302);
+		await expect(f(`http://127.0.0.1:${goodPort}/hop?code=302`, { redirect: "error" })).rejects.toThrow(TypeError);
+		await expect(f(`http://127.0.0.1:${goodPort}/to-refused`)).rejects.toBeInstanceOf(UrlNotAllowed);
+		// an aborted signal rejects with its reason, as fetch does
+		await expect(f(`http://127.0.0.1:${goodPort}/slow`, { signal: AbortSignal.timeout(150) })).rejects.toMatchObject({ name: "TimeoutError" });
+		expect(refusedHits).toBe(0);
 	});
 
 	test("resolveStreamUrl follows a stream's redirects under the policy", async () => {
