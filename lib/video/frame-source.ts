@@ -357,7 +357,7 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 
 export type LiveEvent =
 	| { type: "connected"; source: string; attempt: number; openMs: number }
-	| { type: "disconnected"; source: string; code: string; reason: string; attempt: number; retryInMs: number };
+	| { type: "disconnected"; source: string; code: string; reason: string; attempt: number; retryInMs: number; refusal?: VideoSourceError["refusal"] };
 
 export interface LiveOptions extends FrameSourceOptions {
 	backoff?: BackoffOptions;
@@ -387,6 +387,7 @@ export async function* liveFrames(spec: SourceSpec, opts: LiveOptions = {}): Asy
 	while (!opts.signal?.aborted) {
 		let code = "STREAM_ENDED";
 		let reason = "The stream ended";
+		let refusal: VideoSourceError["refusal"];
 		try {
 			const source = openFrames(spec, {
 				live: true,
@@ -404,10 +405,11 @@ export async function* liveFrames(spec: SourceSpec, opts: LiveOptions = {}): Asy
 			if (err instanceof VideoSourceError && err.code === "INVALID_SOURCE") throw err;
 			code = err instanceof VideoSourceError ? err.code : "DECODE_FAILED";
 			reason = err instanceof Error ? err.message : String(err);
+			if (err instanceof VideoSourceError) refusal = err.refusal;
 		}
 		if (opts.signal?.aborted) break;
 		const retryInMs = backoffDelay(attempt, opts.backoff ?? DEFAULT_BACKOFF);
-		opts.onEvent?.({ type: "disconnected", source: display, code, reason, attempt, retryInMs });
+		opts.onEvent?.({ type: "disconnected", source: display, code, reason, attempt, retryInMs, ...(refusal ? { refusal } : {}) });
 		attempt++;
 		await sleep(retryInMs, opts.signal);
 	}

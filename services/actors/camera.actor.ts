@@ -8,7 +8,7 @@
 import type { ServiceSchema } from "moleculer";
 import type { Config } from "../../config";
 import { liveFrames, type LiveEvent } from "../../lib/video/frame-source";
-import { outboundPolicy } from "../outbound-guard";
+import { auditRefusal, outboundPolicy } from "../outbound-guard";
 import { redactUrl } from "../../lib/url";
 import { framePayload } from "../../lib/cluster/frame-transport";
 import type { AnalyzeResult } from "../../lib/vision/engine";
@@ -61,6 +61,8 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 	const abort = new AbortController();
 	let loop: Promise<void> | null = null;
 	let inFlight: Promise<void> | null = null;
+	/** A refusal of the outbound policy was audited (once per actor: it retries). */
+	let refusalAudited = false;
 
 	return {
 		name: cameraActorName(slotId, camera.id),
@@ -102,6 +104,11 @@ export function cameraActor(cfg: Config, slotId: number, camera: CameraSpec, sca
 							if (e.type === "connected") this.setStatus("connected", { openMs: e.openMs });
 							else {
 								state.lastError = e.reason;
+								// Refused by the outbound policy (a redirect, a name now resolving elsewhere): audited once per actor.
+								if (e.refusal && !refusalAudited) {
+									refusalAudited = true;
+									void auditRefusal(this.broker, null, { ...e.refusal, message: e.reason }, "camera", "rtspUrl", { slotId, cameraId: camera.id });
+								}
 								this.logger.warn("Camera disconnected", { slotId, cameraId: camera.id, code: e.code, reason: e.reason, retryInMs: e.retryInMs });
 								this.setStatus("disconnected", { code: e.code, retryInMs: e.retryInMs });
 							}

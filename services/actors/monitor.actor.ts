@@ -37,7 +37,7 @@ import type { Config } from "../../config";
 import type { Lease } from "../../lib/recognition/placement";
 import { redactUrl } from "../../lib/url";
 import { liveFrames, type LiveEvent, type SourceStats, type VideoFrame } from "../../lib/video/frame-source";
-import { outboundPolicy } from "../outbound-guard";
+import { auditRefusal, outboundPolicy } from "../outbound-guard";
 import { accrueUptime, alertDue, boundedSampleInterval, laterUptime, RateMeter, resumeUptime, thumbnailDue, thumbnailName, THUMBNAIL_WIDTH, type Outage, type UptimeDay } from "../../lib/cameras/monitor";
 import type { Implements } from "../schema";
 import { FaceWatch } from "./face-watch";
@@ -199,6 +199,8 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 	let due = 0;
 	/** Set by a connect, cleared by its first frame: when the open began and how long it took. */
 	let opening: { at: number; openMs: number } | null = null;
+	/** A refusal of the outbound policy was audited (once per actor: a monitor retries for ever). */
+	let refusalAudited = false;
 	let outage: Outage | null = null;
 	let reporting: Promise<void> = Promise.resolve();
 	let lastReportAt = 0;
@@ -318,6 +320,11 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 				}
 				opening = null;
 				state.lastError = `${e.code}: ${e.reason}`;
+				// Refused by the outbound policy (a redirect, a name now resolving elsewhere): audited once per actor.
+				if (e.refusal && !refusalAudited) {
+					refusalAudited = true;
+					void auditRefusal(this.broker, null, { ...e.refusal, message: e.reason }, "camera", "streamUrl", { cameraId });
+				}
 				this.logger.debug("Camera stream lost", { cameraId, code: e.code, reason: e.reason, retryInMs: e.retryInMs });
 				this.setStatus("offline", { code: e.code, reason: e.reason });
 			},

@@ -180,6 +180,17 @@ describeWithRtsp("outbound URLs: one policy on every entry point", () => {
 		await until("delivered through the name", async () => backend.requests.flatMap(q => q.body.results.map(x => x.recognitionId)), ids => ids.includes("named-1"), 10_000);
 	}, 30_000);
 
+	it("monitors: an enabled camera whose RTSP server redirects to a denied name is never connected there; the refusal is audited once", async () => {
+		const cam = await call(node, "/cameras", { token, body: { name: "monitored", streamType: "RTSP", streamUrl: `rtsp://127.0.0.1:${dp}/to-evil`, enabled: true, sampleInterval: 1 } });
+		expect(cam.status).toBe(201);
+		const audit = await until("the monitor's refusal audited", async () => (await refusals()).filter(a => a.context.cameraId === cam.body.data.cameraId), a => a.length > 0, 20_000);
+		expect(audit[0]).toMatchObject({ actor: expect.any(String), context: { use: "camera", field: "streamUrl", rule: "deny-list", address: "127.0.0.2" } });
+		await new Promise(r => setTimeout(r, 2500)); // it retries meanwhile
+		expect((await refusals()).filter(a => a.context.cameraId === cam.body.data.cameraId)).toHaveLength(1);
+		expect((await call(node, `/cameras/${cam.body.data.id}`, { token })).body.data.status).toBe("offline");
+		await call(node, `/cameras/${cam.body.data.id}`, { method: "DELETE", token });
+	}, 40_000);
+
 	it("console cameras: create, update and import refuse a denied stream URL; test-connection and snapshot refuse a redirect; all audited with the user", async () => {
 		const create = await call(node, "/cameras", { token, body: { name: "evil", streamType: "RTSP", streamUrl: `rtsp://evil.test:${rp}/live`, enabled: false } });
 		expect(create.status).toBe(400);
