@@ -7,7 +7,7 @@
  *
  * Large files (exports) go as streams, which Moleculer carries in chunks of its
  * `maxChunkSize` (256 KB) across nodes, and which never sit whole in memory here:
- * - `putStream {name, kind, contentType, ttlSeconds?}` with the bytes as the call's stream
+ * - `putStream {name, kind, contentType, ttlSeconds? | expiresAt?}` with the bytes as the call's stream
  *   (`ctx.call("blobs.putStream", params, { stream, timeout: 0 })`), at most
  *   BLOB_STREAM_MAX_SIZE (413 BLOB_TOO_LARGE, nothing kept) -> BlobInfo. The blob appears
  *   once it is complete; a sender that dies or fails its stream leaves nothing.
@@ -77,12 +77,13 @@ export default function blobsService(cfg: Config): ServiceSchema<{ family: strin
 					name: { type: "string", max: 160 },
 					kind: { type: "enum", values: [...BLOB_KINDS] },
 					contentType: { type: "string", max: 100 },
-					ttlSeconds: { type: "number", integer: true, min: 1, optional: true }
+					ttlSeconds: { type: "number", integer: true, min: 1, optional: true },
+					expiresAt: { type: "date", convert: true, optional: true }
 				},
-				async handler(ctx: Context<{ name: string; kind: BlobKind; contentType: string; ttlSeconds?: number }>) {
+				async handler(ctx: Context<{ name: string; kind: BlobKind; contentType: string; ttlSeconds?: number; expiresAt?: Date }>) {
 					const stream = (ctx as unknown as { stream?: Readable | null }).stream;
 					if (!stream) throw badRequest("STREAM_REQUIRED", "blobs.putStream takes its bytes as the call's stream");
-					const expiresAt = ctx.params.ttlSeconds ? new Date(Date.now() + ctx.params.ttlSeconds * 1000) : null;
+					const expiresAt = ctx.params.expiresAt ?? (ctx.params.ttlSeconds ? new Date(Date.now() + ctx.params.ttlSeconds * 1000) : null);
 					try {
 						const info = await this.store.putStream(ctx.params.name, stream, { kind: ctx.params.kind, contentType: ctx.params.contentType, expiresAt }, cfg.blobStreamMaxBytes);
 						this.logger.info("Blob stored from a stream", { name: info.name, kind: info.kind, size: info.size });

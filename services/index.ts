@@ -37,6 +37,8 @@ import embeddingsService from "./embeddings.service";
 import enrollmentService from "./enrollment.service";
 import inferenceService from "./inference.service";
 import jobsService from "./jobs.service";
+import exportsService from "./console/exports.service";
+import exportWorkerService from "./export-worker.service";
 import schedulesService from "./schedules.service";
 import retentionService from "./retention.service";
 import systemMetricsService from "./system-metrics.service";
@@ -82,10 +84,11 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		jobsService,
 		schedulesService,
 		systemMetricsService,
-		retentionService
+		retentionService,
+		exportsService
 	],
 	inference: [inferenceService],
-	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService],
+	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService],
 	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService, faceHealthService, faceDetectionService]
 };
 

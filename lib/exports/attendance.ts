@@ -153,3 +153,30 @@ export function exportFileName(jobId: string, createdAt: Date | string, format: 
 export function exportBlobName(jobId: string, format: ExportFormat): string {
 	return `export-${jobId.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 120)}.${format}`;
 }
+
+/**
+ * Export pages read log ids in windows of days: a log's id starts with its day
+ * (`ATT-YYYYMMDD-...`, lib/attendance/logs.ts logId), so ids from `lo` (exclusive) up to the
+ * returned bound are those of the days from lo's up to `days` later. A store then reads only
+ * a window's logs, never all those after `lo` (NeDB walks a whole index range before its
+ * limit applies). `firstDay` stands for lo's day when lo is not such an id (the first page).
+ * Null: no bound left (past the year 9999). No log id equals a bound, so `lo` may be one.
+ */
+export function idWindowEnd(lo: string, firstDay: string, days: number): string | null {
+	const m = /^ATT-(\d{4})(\d{2})(\d{2})/.exec(lo);
+	const from = m ? `${m[1]}-${m[2]}-${m[3]}` : firstDay;
+	const t = Date.parse(`${from}T00:00:00Z`) + days * 86_400_000;
+	if (!Number.isFinite(t) || t > Date.parse("9999-12-31T00:00:00Z")) return null;
+	return `ATT-${new Date(t).toISOString().slice(0, 10).replace(/-/g, "")}`;
+}
+
+/**
+ * A query's equality conditions as ranges ({f: v} -> {f: {$gte: v, $lte: v}}), the same
+ * logs: NeDB then reads its candidates from the last range of the query (the id window)
+ * rather than from an equality's whole index.
+ */
+export function equalitiesAsRanges(query: Record<string, unknown>): Record<string, unknown> {
+	const out: Record<string, unknown> = {};
+	for (const [k, v] of Object.entries(query)) out[k] = typeof v === "string" && !k.startsWith("$") ? { $gte: v, $lte: v } : v;
+	return out;
+}

@@ -13,6 +13,12 @@
  * compare-and-set on the log's version, retried on a conflict. A merge only moves timeIn
  * earlier, timeOut later and accuracy up, so order and repetition do not matter.
  * Changes broadcast `attendance.updated` and `live.attendance.updated`.
+ *
+ * Exports (services/export-worker.service.ts) read the logs of GET /attendance/logs's
+ * filters as of an instant (`createdAt` at or before it, so a retried export reads the same
+ * logs) with `exportCount` and `exportPage`, in log id order (day, then person): keyset pages
+ * (`_id` after the last one seen), which both stores answer from the `_id` index without
+ * sorting what was already read, at most EXPORT_PAGE_BYTES of cells per page (one message).
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../../config";
@@ -22,6 +28,8 @@ import { logId, mergeSighting, newLog, statistics, type LogState, type LogStatus
 import { arrivalOn, occurrence, percent, placeSighting, tallyOccurrence, type Occurrence, type ShiftRule } from "../../lib/attendance/shifts";
 import { addDays, daysBetween, isDate, localDate, localTime } from "../../lib/attendance/time";
 import { consoleId, lookupOf } from "../../lib/cameras/registry";
+import { attendanceCells, equalitiesAsRanges, idWindowEnd, LocalClock } from "../../lib/exports/attendance";
+import type { Cell } from "../../lib/exports/csv";
 import { ApiError, notFound } from "../../lib/errors";
 import type { DbVars, GatewayMeta, Implements } from "../schema";
 import type { SightingDoc } from "../attendance-sightings.service";
@@ -65,6 +73,21 @@ const statusParam = { type: "enum", values: ["present", "late", "missed"] } as c
 const odooParam = { type: "enum", values: ["pending", "synced", "failed"] } as const;
 const idParam = { type: "string", min: 1, max: 64, pattern: "^[A-Za-z0-9_-]+$" } as const;
 const search = { type: "string", max: 100, trim: true, optional: true } as const;
+
+/** The filters of GET /attendance/logs (POST /attendance/export takes the same). */
+export const LOG_FILTER_PARAMS = {
+	search,
+	cameraId: { ...cameraParam, optional: true },
+	dateFrom: { ...date, optional: true },
+	dateTo: { ...date, optional: true },
+	odooStatus: { ...odooParam, optional: true },
+	status: { ...statusParam, optional: true },
+	source: { type: "enum", values: ["auto", "manual"], optional: true },
+	employeeId: { type: "string", max: 64, trim: true, optional: true }
+} as const;
+
+/** Cells of one export page, at most (a transporter message is ~1 MB). */
+export const EXPORT_PAGE_BYTES = 400 * 1024;
 
 const LOG_RESPONSE = {
 	type: "object",
@@ -219,18 +242,7 @@ export default function attendanceLogsService(cfg: Config): ServiceSchema<Settin
 				permission: "attendance:read",
 				paged: true,
 				openapi: { summary: "Attendance logs, one per person per day (site time), newest day first", tags: ["attendance"], response: LOG_RESPONSE },
-				params: {
-					...pageParams,
-					search,
-					cameraId: { ...cameraParam, optional: true },
-					dateFrom: { ...date, optional: true },
-					dateTo: { ...date, optional: true },
-					odooStatus: { ...odooParam, optional: true },
-					status: { ...statusParam, optional: true },
-					source: { type: "enum", values: ["auto", "manual"], optional: true },
-					employeeId: { type: "string", max: 64, trim: true, optional: true },
-					$$strict: true
-				},
+				params: { ...pageParams, ...LOG_FILTER_PARAMS, $$strict: true },
 				async handler(ctx: Context<PageParams & LogFilters>) {
 					const { site } = await this.context(ctx);
 					const query = await this.logQuery(ctx, ctx.params, site.timezone);
@@ -382,6 +394,61 @@ export default function attendanceLogsService(cfg: Config): ServiceSchema<Settin
 			},
 
 			// ---- for other services (not routed) ----
+
+			/** How many logs an export of these filters, as of `asOf`, holds. */
+			exportCount: {
+				visibility: "public",
+				params: { filters: { type: "object", props: LOG_FILTER_PARAMS, strict: true }, asOf: { type: "date", convert: true } },
+				async handler(ctx: Context<{ filters: LogFilters; asOf: Date }>) {
+					const query = { ...(await this.logQuery(ctx, ctx.params.filters, "")), createdAt: { $lte: ctx.params.asOf } };
+					return this.adapter.count({ query });
+				}
+			},
+
+			/** The next page of an export: cells of the logs after `after` (log id order), and where to go on. */
+			exportPage: {
+				visibility: "public",
+				params: {
+					filters: { type: "object", props: LOG_FILTER_PARAMS, strict: true },
+					asOf: { type: "date", convert: true },
+					after: { type: "string", max: 128, optional: true },
+					limit: { type: "number", integer: true, min: 1, max: 5000, optional: true }
+				},
+				async handler(ctx: Context<{ filters: LogFilters; asOf: Date; after?: string; limit?: number }>) {
+					const p = ctx.params;
+					const limit = p.limit ?? 2000;
+					const base = equalitiesAsRanges({ ...(await this.logQuery(ctx, p.filters, "")), createdAt: { $lte: p.asOf } });
+					// `_id` last: NeDB reads the candidates from the last range of the query.
+					const find = (range: Record<string, string>, n: number): Promise<LogDoc[]> => this.adapter.find({ query: { ...base, _id: range }, sort: ["_id"], limit: n });
+					let lo = p.after ?? "";
+					let firstDay = "";
+					if (!/^ATT-\d{8}/.test(lo)) {
+						const [first] = await find({ $gt: lo }, 1);
+						if (!first) return { rows: [], last: lo, done: true };
+						firstDay = first.day;
+					}
+					const clock = new LocalClock();
+					const rows: Cell[][] = [];
+					let bytes = 0;
+					// Windows of days from lo, growing while they hold fewer logs than the page wants.
+					for (let days = 1; rows.length < limit; days *= 2) {
+						const hi = idWindowEnd(lo, firstDay, days);
+						const want = limit - rows.length;
+						const docs = await find(hi ? { $gt: lo, $lt: hi } : { $gt: lo }, want);
+						for (const d of docs) {
+							const cells = attendanceCells(d, clock);
+							for (const c of cells) bytes += typeof c === "string" ? c.length * 2 + 2 : 9;
+							if (rows.length && bytes > EXPORT_PAGE_BYTES) return { rows, last: lo, done: false };
+							rows.push(cells);
+							lo = d._id;
+						}
+						if (docs.length === want) break; // the page is full; the window may hold more
+						if (hi === null) return { rows, last: lo, done: true };
+						lo = hi; // the window is read: on from its end
+					}
+					return { rows, last: lo, done: false };
+				}
+			},
 
 			/** A confirmed detection of a known person (the monitor actors). Idempotent by detectionId. */
 			recordSighting: {

@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import { ATTENDANCE_COLUMNS, AttendanceTotals, attendanceCells, describeFilters, exportBlobName, exportFileName, LocalClock } from "../../../lib/exports/attendance";
+import { ATTENDANCE_COLUMNS, AttendanceTotals, attendanceCells, describeFilters, equalitiesAsRanges, exportBlobName, exportFileName, idWindowEnd, LocalClock } from "../../../lib/exports/attendance";
 import type { Cell } from "../../../lib/exports/csv";
 import { pdfPlan, RowCountChanged, winAnsi, writePdfReport, type ReportSpec } from "../../../lib/exports/pdf";
 import { localTime } from "../../../lib/attendance/time";
@@ -129,5 +129,23 @@ describe("attendance export rows", () => {
 		]);
 		expect(exportFileName("JOB-1f2e3d4c-aaaa", "2026-12-03T10:00:00Z", "csv")).toBe("attendance-2026-12-03-1f2e3d4c.csv");
 		expect(exportBlobName("JOB-1f2e3d4c-aaaa", "pdf")).toBe("export-JOB-1f2e3d4c-aaaa.pdf");
+	});
+});
+
+describe("export pages by windows of log ids", () => {
+	it("bounds a window days after lo's day, or the first day's for the first page", () => {
+		expect(idWindowEnd("ATT-20261130-abcdef0123", "", 1)).toBe("ATT-20261201");
+		expect(idWindowEnd("ATT-20261201", "", 4)).toBe("ATT-20261205");
+		expect(idWindowEnd("", "2026-02-27", 2)).toBe("ATT-20260301");
+		expect(idWindowEnd("ATT-20261130-x", "", 2 ** 30)).toBeNull();
+		// No log id equals a bound, and every id of the window sorts between.
+		const lo = "ATT-20261130-abcdef0123";
+		const hi = idWindowEnd(lo, "", 1)!;
+		expect(["ATT-20261130-ffffffffff", "ATT-20261130-abcdef0124"].every(id => id > lo && id < hi)).toBe(true);
+		expect("ATT-20261201-0000000000" > hi).toBe(true);
+	});
+
+	it("writes equalities as ranges, the same logs", () => {
+		expect(equalitiesAsRanges({ status: "present", day: { $gte: "2026-11-01" }, $or: [{ name: "x" }] })).toEqual({ status: { $gte: "present", $lte: "present" }, day: { $gte: "2026-11-01" }, $or: [{ name: "x" }] });
 	});
 });
