@@ -330,18 +330,21 @@ export interface StreamInput {
 }
 
 /**
- * The URL FFmpeg should open for a checked stream URL. rtsp(s): the address replaces the name
- * (RTSP has no virtual hosts). http: the address, with the name in a Host header. https: the
- * name kept (TLS's SNI and certificates name it), FFmpeg resolves it once more.
+ * The URL FFmpeg should open for a checked stream URL, always rebuilt from the parsed URL (never
+ * the caller's text: FFmpeg's own URL parser reads `http://a\\@b/` as host b where the WHATWG
+ * parser, and so the check, reads host a). rtsp(s): the address replaces the name (RTSP has no
+ * virtual hosts). http: the address, with the name in a Host header. https: the name kept
+ * (TLS's SNI and certificates name it), FFmpeg resolves it once more.
  */
-export function streamInput(checked: CheckedUrl, raw: string): StreamInput {
-	const a = checked.addresses[0];
-	if (!a || net.isIP(checked.host) || checked.scheme === "https") return { input: raw };
+export function streamInput(checked: CheckedUrl): StreamInput {
 	const u = checked.url;
+	const a = checked.addresses[0];
 	const auth = u.username || u.password ? `${u.username}${u.password ? `:${u.password}` : ""}@` : "";
 	const port = u.port ? `:${u.port}` : "";
-	const input = `${checked.scheme}://${auth}${hostLiteral(a)}${port}${u.pathname}${u.search}`;
-	if (checked.scheme === "http") return { input, headers: `Host: ${u.host}\r\n` };
+	const pinned = a && !net.isIP(checked.host) && checked.scheme !== "https";
+	const host = pinned ? hostLiteral(a) : u.hostname;
+	const input = `${checked.scheme}://${auth}${host}${port}${u.pathname}${u.search}`;
+	if (pinned && checked.scheme === "http") return { input, headers: `Host: ${u.host}\r\n` };
 	return { input };
 }
 

@@ -118,12 +118,12 @@ const refusalError = (err: UrlNotAllowed) => new VideoSourceError("URL_NOT_ALLOW
  */
 async function guarded(src: ResolvedSource, outbound: NonNullable<FrameSourceOptions["outbound"]>, connectMs: number, transport: "tcp" | "udp"): Promise<Prepared> {
 	try {
-		const { checked, url } = await resolveStreamUrl(outbound.policy, outbound.use, src.input, connectMs);
+		const { checked } = await resolveStreamUrl(outbound.policy, outbound.use, src.input, connectMs);
 		if (checked.scheme === "rtsp" && transport === "tcp" && checked.addresses.length > 0) {
 			const relay = await openRtspRelay(outbound.policy, outbound.use, checked, connectMs);
 			return { ...src, input: relay.input, relay };
 		}
-		const pinned = streamInput(checked, url);
+		const pinned = streamInput(checked);
 		return { ...src, input: pinned.input, headers: pinned.headers };
 	} catch (err) {
 		if (err instanceof UrlNotAllowed) throw refusalError(err);

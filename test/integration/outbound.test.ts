@@ -122,6 +122,12 @@ describeWithRtsp("outbound URLs: one policy on every entry point", () => {
 		expect(ok.body.data).toMatchObject({ connected: true, resolution: { width: 320, height: 240 } });
 	}, 30_000);
 
+	it("FUACS test-connection: FFmpeg is given the URL as checked, never the caller's text (it reads http://a\\@b/ as host b)", async () => {
+		const res = await api(node.baseUrl, `/cameras/test-connection${q({ rtspUrl: `http://127.0.0.1:${hp}\\@127.0.0.2:${rp}/live` })}`);
+		expect(res.status).toBe(200);
+		expect(res.body.data.connected).toBe(false); // 127.0.0.1 answered 404; 127.0.0.2 was never reached (afterEach)
+	});
+
 	it("FUACS test-connection through an allowed name connects to the checked address (the name is only in OUTBOUND_HOSTS)", async () => {
 		const res = await api(node.baseUrl, `/cameras/test-connection${q({ rtspUrl: `rtsp://cam.test:${rtsp.port}/live` })}`);
 		expect(res.status).toBe(200);

@@ -120,13 +120,19 @@ describe("check", () => {
 
 	test("streamInput puts the checked address in place of the name", async () => {
 		const rtsp = await policy.check("rtsp://u:p@cam.test:8554/live?x=1", "camera");
-		expect(streamInput(rtsp, "rtsp://u:p@cam.test:8554/live?x=1")).toEqual({ input: "rtsp://u:p@10.0.0.5:8554/live?x=1" });
+		expect(streamInput(rtsp)).toEqual({ input: "rtsp://u:p@10.0.0.5:8554/live?x=1" });
 		const h = await policy.check("http://cam.test:8080/mjpeg", "camera");
-		expect(streamInput(h, "http://cam.test:8080/mjpeg")).toEqual({ input: "http://10.0.0.5:8080/mjpeg", headers: "Host: cam.test:8080\r\n" });
+		expect(streamInput(h)).toEqual({ input: "http://10.0.0.5:8080/mjpeg", headers: "Host: cam.test:8080\r\n" });
 		const s = await policy.check("https://cam.test/v.mp4", "video");
-		expect(streamInput(s, "https://cam.test/v.mp4")).toEqual({ input: "https://cam.test/v.mp4" });
+		expect(streamInput(s)).toEqual({ input: "https://cam.test/v.mp4" });
 		const lit = await policy.check("rtsp://127.0.0.1:8554/a", "camera");
-		expect(streamInput(lit, "rtsp://127.0.0.1:8554/a")).toEqual({ input: "rtsp://127.0.0.1:8554/a" });
+		expect(streamInput(lit)).toEqual({ input: "rtsp://127.0.0.1:8554/a" });
+		// Never the caller's text: FFmpeg reads the host of http://a\\@b/ as b, the check as a.
+		const tricky = await policy.check("http://127.0.0.1:8080\\@127.0.0.2:9/x", "camera");
+		expect(tricky.host).toBe("127.0.0.1");
+		expect(streamInput(tricky)).toEqual({ input: "http://127.0.0.1:8080/@127.0.0.2:9/x" });
+		const trickyTls = await policy.check("https://cam.test\\@127.0.0.2:9/x", "video");
+		expect(streamInput(trickyTls)).toEqual({ input: "https://cam.test/@127.0.0.2:9/x" });
 	});
 });
 
