@@ -26,7 +26,7 @@ import { ApiError } from "../lib/errors";
 import type { BlobInfo } from "../lib/store/blobs";
 
 /** Logs asked of the storage node per page. */
-const PAGE_ROWS = 2000;
+const PAGE_ROWS = 1000;
 /** A PDF is planned from the count: the logs changing meanwhile (a deletion) make it again, this often at most. */
 const PDF_TRIES = 3;
 

@@ -9,6 +9,9 @@
  * writer is therefore told how many rows come, and fails with RowCountChanged when another
  * number arrives.
  *
+ * pdfkit keeps a few hundred bytes per page until the end (its cross-reference table):
+ * ~10 MB for 2,500 pages.
+ *
  * The standard fonts know WinAnsi (Latin-1 and a few more) only: other letters are shown
  * without their accents (Ł as L), else as "?" (`winAnsi`); the CSV keeps every character.
  */
@@ -148,7 +151,13 @@ export async function writePdfReport(
 	const ended = once(doc, "end");
 	const drain = async () => {
 		if (failed) throw failed;
-		if (out.writableNeedDrain) await Promise.race([once(out, "drain"), once(out, "close")]);
+		if (out.writableNeedDrain) {
+			const stop = new AbortController();
+			const waits = [once(out, "drain", { signal: stop.signal }), once(out, "close", { signal: stop.signal })];
+			for (const w of waits) w.catch(() => undefined); // the one not heard is aborted below
+			await Promise.race(waits);
+			stop.abort();
+		}
 		if (failed) throw failed;
 	};
 
@@ -196,6 +205,8 @@ export async function writePdfReport(
 	};
 	const newPage = async (withTable: boolean) => {
 		if (page > 0) await drain();
+		// Drawing is synchronous: give the event loop its turn once a page (timers, leases, I/O).
+		await new Promise(resolve => setImmediate(resolve));
 		doc.addPage({ size: "A4", layout: "landscape", margin: PAGE.margin });
 		page++;
 		if (page === 1) {
