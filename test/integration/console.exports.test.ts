@@ -228,7 +228,7 @@ describe("expired exports", () => {
 	let node: TestNode;
 	let token: string;
 	beforeAll(async () => {
-		node = await startNode({ ...CONSOLE_ENV, SERVICES: "gateway,storage,actors", EXPORT_TTL_DAYS: "0.00003", EXPORT_POLL_MS: "200" });
+		node = await startNode({ ...CONSOLE_ENV, SERVICES: "gateway,storage,actors", EXPORT_TTL_DAYS: "0.00003", EXPORT_POLL_MS: "200", EXPORT_MAX_ROWS: "10" });
 		const logs = node.broker.getLocalService("attendanceLogs") as unknown as { adapter: { insertMany(docs: object[]): Promise<unknown> } };
 		await logs.adapter.insertMany(Array.from({ length: 50 }, (_, i) => makeLog(i)));
 		token = (await login(node, ADMIN.email, ADMIN.password)).accessToken;
@@ -236,7 +236,7 @@ describe("expired exports", () => {
 	afterAll(() => node?.stop());
 
 	it("are gone once their time is up: 410, the file no longer served, and retention deletes job and file", async () => {
-		const r = await call(node, "/attendance/export", { token, body: { format: "csv" } });
+		const r = await call(node, "/attendance/export", { token, body: { format: "csv", employeeId: "EMP-00001" } });
 		const id = r.body.data.id;
 		const done = await until("completed", async () => (await call(node, `/exports/${id}`, { token })).body.data, v => v?.status === "completed", 20_000);
 		const blob = `export-${id}.csv`;
@@ -253,4 +253,15 @@ describe("expired exports", () => {
 		expect((await call(node, `/exports/${id}`, { token })).status).toBe(404);
 		expect((await node.broker.call<{ name: string }[], object>("blobs.list", { kind: "export" })).map(b => b.name)).not.toContain(blob);
 	}, 60_000);
+
+	it("fail with the reason when they would hold more than EXPORT_MAX_ROWS logs", async () => {
+		const r = await call(node, "/attendance/export", { token, body: { format: "pdf" } });
+		const id = r.body.data.id;
+		const failed = await until("failed", async () => (await call(node, `/exports/${id}`, { token })).body.data, v => v?.status === "failed", 20_000);
+		expect(failed.error).toEqual({ code: "EXPORT_TOO_LARGE", message: expect.stringContaining("50 logs match") });
+		expect(failed.downloadUrl).toBeNull();
+		const dl = await call(node, `/exports/${id}/download`, { token });
+		expect(dl.status).toBe(409);
+		expect(dl.body.error.code).toBe("EXPORT_FAILED");
+	}, 30_000);
 });
