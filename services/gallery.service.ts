@@ -2,7 +2,7 @@
  * The gallery (storage role): the face embeddings of the console's face profiles, in their
  * own collection of the vector store (Qdrant `rollcall_gallery` with QDRANT_URL, else the
  * embedded index in DATA_DIR/gallery.vectors). The one gallery: the console's face profiles,
- * the monitors' matching, and the face API (a later issue) all read and write it here.
+ * the monitors' matching, and the face API (services/face-api/recognition.service.ts) all read and write it here.
  * Points: id `face:<profileId>:<imageId>`, payload {profileId, imageId, employeeId,
  * embeddingVersion, quality, active}; only active points are matched.
  */
@@ -61,6 +61,16 @@ export default function galleryService(cfg: Config): ServiceSchema<{ backend: st
 					if (ctx.params.ids) return { removed: await this.store.remove(ctx.params.ids) };
 					if (ctx.params.profileId) return { removed: await this.store.removeWhere({ profileId: ctx.params.profileId }) };
 					throw badRequest("FILTER_REQUIRED", "ids or profileId is required");
+				}
+			},
+			/** The points of some profiles, with their vectors (the face API's gallery/get), by profile id. */
+			listByProfile: {
+				visibility: "public",
+				params: { profileIds: { type: "array", items: "string", max: 1000 } },
+				async handler(ctx: Context<{ profileIds: string[] }>) {
+					const out: Record<string, { id: string; vector: number[] }[]> = {};
+					for (const profileId of ctx.params.profileIds) out[profileId] = (await this.store.list({ profileId }, 100)).map(p => ({ id: p.id, vector: Array.from(p.vector) }));
+					return out;
 				}
 			},
 			count: {

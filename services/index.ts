@@ -50,6 +50,7 @@ import sessionsService from "./sessions.service";
 import streamsService from "./streams.service";
 import faceDetectionService from "./face-api/detection.service";
 import faceHealthService from "./face-api/health.service";
+import faceRecognitionService from "./face-api/recognition.service";
 
 // Each factory types its own settings and methods; the broker takes any schema.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -89,7 +90,7 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 	],
 	inference: [inferenceService],
 	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService],
-	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService, faceHealthService, faceDetectionService]
+	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService, faceHealthService, faceDetectionService, faceRecognitionService]
 };
 
 /**

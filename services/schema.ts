@@ -65,6 +65,7 @@ export interface DbAdapter {
 	findById(id: unknown): Promise<any>;
 	count(params?: { query?: object }): Promise<number>;
 	insert(doc: object): Promise<any>;
+	insertMany(docs: object[]): Promise<any[]>;
 	updateById(id: unknown, update: object): Promise<any>;
 	updateMany(query: object, update: object): Promise<number>;
 	removeById(id: unknown): Promise<any>;

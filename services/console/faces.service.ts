@@ -23,7 +23,10 @@ export const MAX_IMAGES = 5;
 
 export interface FaceImage {
 	id: string;
-	blob: string;
+	/** The photo; none for an embedding given without a photo (face API gallery/set). */
+	blob?: string;
+	/** photo: registered from a photo; embedding: an embedding given as such (no photo kept). */
+	source?: "photo" | "embedding";
 	filename: string;
 	width: number;
 	height: number;
@@ -49,7 +52,8 @@ export interface ProfileDoc {
 
 const imageView = (p: ProfileDoc, i: FaceImage) => ({
 	id: i.id,
-	url: `/api/v1/assets/${i.blob}`,
+	url: i.blob ? `/api/v1/assets/${i.blob}` : null,
+	source: i.source ?? "photo",
 	filename: i.filename,
 	width: i.width,
 	height: i.height,
@@ -286,6 +290,160 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 				}
 			},
 
+			/**
+			 * The face API's add-face (not routed): the profile of `employeeId` gets the photos
+			 * (upload blobs, judged as the console's are), made first if there is none. The
+			 * caller audits.
+			 */
+			enroll: {
+				visibility: "public",
+				params: {
+					employeeId: { type: "string", min: 1, max: 64, pattern: "^[A-Za-z0-9._-]+$" },
+					name: { type: "string", min: 1, max: 200, optional: true },
+					department: { type: "string", max: 200, optional: true },
+					uploads: { ...uploadsParam, optional: false, min: 1 }
+				},
+				async handler(ctx: Context<{ employeeId: string; name?: string; department?: string; uploads: ImageUpload[] }>) {
+					const { employeeId, uploads } = ctx.params;
+						const [doc]: ProfileDoc[] = await this.adapter.find({ query: { employeeId }, limit: 1 });
+						if (doc) {
+							if (doc.images.length + uploads.length > MAX_IMAGES) throw new ApiError(400, "TOO_MANY_IMAGES", `A person has at most ${MAX_IMAGES} photos (${employeeId} has ${doc.images.length})`);
+							const imgs = await this.admit(ctx, doc._id, doc.employeeId, uploads, !doc.archived);
+							const all = [...doc.images, ...imgs];
+							const n = await this.adapter.updateMany({ _id: doc._id, version: doc.version }, { $set: { images: all, status: statusOf(doc.archived, all), updatedAt: new Date(), version: doc.version + 1 } });
+							if (n !== 1) {
+								await ctx.call("gallery.remove", { ids: imgs.map(i => galleryPointId(doc._id, i.id)) });
+								await this.forget(doc, imgs);
+								throw new ApiError(409, "VERSION_CONFLICT", `The profile of ${employeeId} changed meanwhile; try again`);
+							}
+							this.broker.broadcast("faces.changed", { profileId: doc._id });
+							return { created: false, added: imgs.map(i => i.id), profile: this.view(await this.byId(doc._id), true) };
+						}
+						const id = crypto.randomUUID();
+						const imgs = await this.admit(ctx, id, employeeId, uploads, true);
+						const now = new Date();
+						const made: ProfileDoc = { _id: id, employeeId, name: ctx.params.name || employeeId, department: ctx.params.department ?? "", status: statusOf(false, imgs), archived: false, images: imgs, createdAt: now, updatedAt: now, version: 1 };
+						try {
+							await this.adapter.insert(made);
+						} catch (err) {
+							await ctx.call("gallery.remove", { profileId: id });
+							await this.forget(made, imgs);
+							// Made meanwhile by another request: the photos are gone with this attempt; the caller tries again.
+							if (/unique|duplicate/i.test((err as Error).message)) throw new ApiError(409, "VERSION_CONFLICT", `The profile of ${employeeId} was made meanwhile; try again`);
+							throw err;
+						}
+						this.broker.broadcast("faces.changed", { profileId: id });
+						return { created: true, added: imgs.map(i => i.id), profile: this.view(made, true) };
+				}
+			},
+
+			/**
+			 * The face API's gallery/set (not routed): each person's embeddings become exactly
+			 * the ones given (photos and embeddings they had are removed), the profile made when
+			 * missing. Embeddings of another version than the engine's are refused by the caller.
+			 */
+			setEmbeddings: {
+				visibility: "public",
+				params: {
+					embeddingVersion: { type: "number", integer: true },
+					people: {
+						type: "array",
+						min: 1,
+						max: 1000,
+						items: {
+							type: "object",
+							props: {
+								employeeId: { type: "string", min: 1, max: 64, pattern: "^[A-Za-z0-9._-]+$" },
+								name: { type: "string", min: 1, max: 200, optional: true },
+								department: { type: "string", max: 200, optional: true },
+								embeddings: { type: "array", min: 1, max: MAX_IMAGES, items: { type: "object", props: { vector: { type: "array", items: "number" }, quality: { type: "number", optional: true } } } }
+							}
+						}
+					}
+				},
+				async handler(ctx: Context<{ embeddingVersion: number; people: { employeeId: string; name?: string; department?: string; embeddings: { vector: number[]; quality?: number }[] }[] }>) {
+					const { embeddingVersion, people } = ctx.params;
+					const ids = people.map(p => p.employeeId);
+					if (new Set(ids).size !== ids.length) throw new ApiError(400, "DUPLICATE_PERSON", "Each person_id may appear once per request");
+					const existing: ProfileDoc[] = await this.adapter.find({ query: { employeeId: { $in: ids } } });
+					const byEmployee = new Map(existing.map(d => [d.employeeId, d]));
+					const now = new Date();
+					const fresh: ProfileDoc[] = [];
+					const points: { id: string; vector: number[]; payload: Record<string, unknown> }[] = [];
+					const replaced: { doc: ProfileDoc; images: FaceImage[] }[] = [];
+					for (const p of people) {
+						const old = byEmployee.get(p.employeeId);
+						const profileId = old?._id ?? crypto.randomUUID();
+						const images: FaceImage[] = p.embeddings.map(e => ({ id: crypto.randomUUID(), source: "embedding", filename: "embedding", width: 0, height: 0, box: [0, 0, 0, 0], quality: e.quality ?? 0, embeddingVersion, createdAt: now }));
+						const active = !(old?.archived ?? false);
+						images.forEach((img, i) => points.push({ id: galleryPointId(profileId, img.id), vector: p.embeddings[i].vector, payload: { profileId, imageId: img.id, employeeId: p.employeeId, embeddingVersion, quality: img.quality, active } }));
+						if (old) replaced.push({ doc: old, images });
+						else fresh.push({ _id: profileId, employeeId: p.employeeId, name: p.name || p.employeeId, department: p.department ?? "", status: "active", archived: false, images, createdAt: now, updatedAt: now, version: 1 });
+					}
+					// The old points go, the new ones come, then the documents say so.
+					for (const r of replaced) await ctx.call("gallery.remove", { profileId: r.doc._id });
+					for (let i = 0; i < points.length; i += 1000) await ctx.call("gallery.upsert", { points: points.slice(i, i + 1000) });
+					if (fresh.length) await this.adapter.insertMany(fresh);
+					for (const r of replaced) {
+						const p = people.find(x => x.employeeId === r.doc.employeeId)!;
+						await this.adapter.updateById(r.doc._id, { $set: { images: r.images, name: p.name || r.doc.name, status: statusOf(r.doc.archived, r.images), updatedAt: now, version: r.doc.version + 1 } });
+						await this.forget(r.doc, r.doc.images);
+					}
+					this.broker.broadcast("faces.changed", {});
+					return { created: fresh.length, updated: replaced.length, embeddings: points.length };
+				}
+			},
+
+			/** The face API's gallery/get (not routed): profiles by employeeId, a page at a time, with their embeddings if asked. */
+			galleryPage: {
+				visibility: "public",
+				params: { offset: { type: "number", integer: true, min: 0 }, limit: { type: "number", integer: true, min: 1, max: 1000 }, withEmbeddings: { type: "boolean" } },
+				async handler(ctx: Context<{ offset: number; limit: number; withEmbeddings: boolean }>) {
+					const total: number = await this.adapter.count({});
+					const docs: ProfileDoc[] = await this.adapter.find({ sort: ["employeeId"], offset: ctx.params.offset, limit: ctx.params.limit });
+					const vectors = ctx.params.withEmbeddings && docs.length ? await ctx.call<Record<string, { id: string; vector: number[] }[]>, object>("gallery.listByProfile", { profileIds: docs.map(d => d._id) }) : {};
+					return {
+						total,
+						people: docs.map(d => ({
+							profileId: d._id,
+							employeeId: d.employeeId,
+							name: d.name,
+							department: d.department,
+							status: d.status,
+							images: d.images.map(i => ({ id: i.id, source: i.source ?? "photo", quality: i.quality, embeddingVersion: i.embeddingVersion, createdAt: new Date(i.createdAt).toISOString(), vector: vectors[d._id]?.find(v => v.id === galleryPointId(d._id, i.id))?.vector }))
+						}))
+					};
+				}
+			},
+
+			/** The face API's gallery/clear (not routed): every profile, its embeddings and photos. */
+			clearAll: {
+				visibility: "public",
+				async handler(ctx: Context) {
+					const docs: ProfileDoc[] = await this.adapter.find({});
+					let images = 0;
+					for (const d of docs) {
+						// Unsearchable first, then gone.
+						await ctx.call("gallery.remove", { profileId: d._id });
+						await this.adapter.removeById(d._id);
+						await this.forget(d, d.images);
+						images += d.images.length;
+					}
+					this.broker.broadcast("faces.changed", {});
+					return { people: docs.length, images };
+				}
+			},
+
+			/** Counts for the face API's gallery/info and database/status (not routed). */
+			stats: {
+				visibility: "public",
+				async handler() {
+					const docs: ProfileDoc[] = await this.adapter.find({});
+					const by = (s: string) => docs.filter(d => d.status === s).length;
+					return { people: docs.length, active: by("active"), pending: by("pending"), archived: by("archived"), images: docs.reduce((n, d) => n + d.images.length, 0), photos: docs.reduce((n, d) => n + d.images.filter(i => i.blob).length, 0) };
+				}
+			},
+
 			/** Profiles by id, for matches and history (not routed). */
 			byIds: {
 				visibility: "public",
@@ -312,7 +470,7 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 					department: d.department,
 					status: d.status,
 					imageCount: d.images.length,
-					thumbnail: d.images[0] ? `/api/v1/assets/${d.images[0].blob}` : null,
+					thumbnail: d.images.find(i => i.blob) ? `/api/v1/assets/${d.images.find(i => i.blob)!.blob}` : null,
 					...(withImages ? { images: d.images.map(i => imageView(d, i)) } : {}),
 					createdAt: new Date(d.createdAt).toISOString(),
 					updatedAt: new Date(d.updatedAt).toISOString(),
@@ -350,7 +508,7 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 					const blob = `face-${profileId}-${id}.jpg`;
 					await ctx.call("blobs.put", { name: blob, kind: "face", contentType: "image/jpeg", data: v.data });
 					await ctx.call("blobs.remove", { name: v.upload.blob! });
-					kept.push({ id, blob, filename: v.upload.filename, width: v.upload.width ?? 0, height: v.upload.height ?? 0, box: ok.face.box, quality: ok.quality, embeddingVersion: ok.face.embeddingVersion ?? 0, createdAt: now });
+					kept.push({ id, blob, source: "photo", filename: v.upload.filename, width: v.upload.width ?? 0, height: v.upload.height ?? 0, box: ok.face.box, quality: ok.quality, embeddingVersion: ok.face.embeddingVersion ?? 0, createdAt: now });
 				}
 				if (kept.length)
 					await ctx.call("gallery.upsert", {
@@ -363,7 +521,7 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 			},
 
 			async forget(_d: ProfileDoc, imgs: FaceImage[]) {
-				for (const i of imgs) await this.broker.call("blobs.remove", { name: i.blob }).catch(() => undefined);
+				for (const i of imgs) if (i.blob) await this.broker.call("blobs.remove", { name: i.blob }).catch(() => undefined);
 			}
 		}
 	};
