@@ -154,6 +154,12 @@ export interface Config {
 	retentionMetricsDays: number;
 	/** How often the retention task runs, ms (0: never on its own; POST /system/retention/run still works). */
 	retentionEveryMs: number;
+	/** Streaming recognition (/ws/recognize): frames analysed per second per connection, at most. */
+	maxFrameRate: number;
+	/** Streaming connections one gateway takes at once (0: the endpoint is off). */
+	streamMaxConnections: number;
+	/** A track's recognition log is written when its status changes and at most this often otherwise, ms (0: every face of every result). */
+	recognitionLogIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -474,7 +480,10 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		retentionDetectionsDays: int(env, "RETENTION_DETECTIONS_DAYS", 90, 1, 36_500),
 		retentionAuditDays: int(env, "RETENTION_AUDIT_DAYS", 365, 1, 36_500),
 		retentionMetricsDays: int(env, "RETENTION_METRICS_DAYS", 30, 1, 36_500),
-		retentionEveryMs: int(env, "RETENTION_EVERY_MS", 24 * 3600_000, 0, 366 * 24 * 3600_000)
+		retentionEveryMs: int(env, "RETENTION_EVERY_MS", 24 * 3600_000, 0, 366 * 24 * 3600_000),
+		maxFrameRate: num(env, "MAX_FRAME_RATE", 5, 0.1, 60),
+		streamMaxConnections: int(env, "STREAM_MAX_CONNECTIONS", 100, 0, 100_000),
+		recognitionLogIntervalMs: int(env, "RECOGNITION_LOG_INTERVAL_MS", 5000, 0, 24 * 3600_000)
 	};
 }
 

@@ -14,6 +14,7 @@ import * as login from "./login.model";
 import * as notification from "./notification.model";
 import * as preference from "./preference.model";
 import * as recognition from "./recognition.model";
+import * as recognitionLog from "./recognition-log.model";
 import * as schedule from "./schedule.model";
 import * as session from "./session.model";
 import * as shift from "./shift.model";
@@ -48,7 +49,8 @@ export const models = {
 	banner_messages: banner,
 	jobs: job,
 	schedules: schedule,
-	system_metrics: systemMetric
+	system_metrics: systemMetric,
+	recognition_logs: recognitionLog
 } satisfies Record<
 	string,
 	ModelDefinition

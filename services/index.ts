@@ -30,6 +30,7 @@ import blobsService from "./blobs.service";
 import facesService from "./console/faces.service";
 import detectionsService from "./console/detections.service";
 import detectionsLiveService from "./console/detections-live.service";
+import recognitionLogsService from "./console/recognition-logs.service";
 import galleryService from "./gallery.service";
 import callbacksService from "./callbacks.service";
 import camerasService from "./cameras.service";
@@ -86,7 +87,8 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		schedulesService,
 		systemMetricsService,
 		retentionService,
-		exportsService
+		exportsService,
+		recognitionLogsService
 	],
 	inference: [inferenceService],
 	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService],

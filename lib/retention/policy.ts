@@ -6,7 +6,7 @@
  */
 
 /** What a run counts, in the order it deletes. */
-export const RETENTION_KINDS = ["detections", "thumbnails", "eventLogs", "audit", "jobs", "exports", "systemMetrics"] as const;
+export const RETENTION_KINDS = ["detections", "thumbnails", "eventLogs", "recognitionLogs", "audit", "jobs", "exports", "systemMetrics"] as const;
 export type RetentionKind = (typeof RETENTION_KINDS)[number];
 export type RetentionCounts = Record<RetentionKind, number>;
 
@@ -38,7 +38,7 @@ export function cutoffs(now: Date, ages: RetentionAges): Cutoffs {
  * stays until the outbox has given it up).
  */
 export interface AgedStore {
-	kind: "detections" | "eventLogs" | "audit" | "systemMetrics";
+	kind: "detections" | "eventLogs" | "recognitionLogs" | "audit" | "systemMetrics";
 	service: string;
 	field: string;
 	cutoff: keyof Cutoffs;
@@ -50,6 +50,8 @@ export interface AgedStore {
 export const AGED_STORES: readonly AgedStore[] = [
 	{ kind: "detections", service: "detections", field: "lastSeen", cutoff: "detections", collect: ["thumbnail"] },
 	{ kind: "eventLogs", service: "recognitions", field: "recognizedAt", cutoff: "detections", where: { delivery: { $ne: "pending" } } },
+	// The streaming recognition's logs (seed 003 RecognitionLog) are event logs too.
+	{ kind: "recognitionLogs", service: "recognitionLogs", field: "createdAt", cutoff: "detections" },
 	{ kind: "audit", service: "audit", field: "at", cutoff: "audit" },
 	{ kind: "systemMetrics", service: "systemMetrics", field: "timestamp", cutoff: "systemMetrics" }
 ];

@@ -7,6 +7,8 @@
  * - integration (FUACS spec): /api/v1, X-API-Key, {status, message, data}
  * - console (seed 002): /api/v1, Bearer JWT, {success, data, meta}, rate-limited
  * - face (seed 001): /, X-API-Key (or Bearer), the data itself
+ * On the same server: Socket.IO and /ws (socket.mixin.ts), streaming recognition at
+ * /ws/recognize (recognize-stream.ts).
  * Permissions are enforced for every caller by middlewares/permissions.middleware.ts.
  */
 import crypto from "node:crypto";
@@ -25,6 +27,8 @@ import type { GatewayMeta, Implements, Principal, ServiceThis } from "../schema"
 import { Credentials } from "./credentials";
 import { serveConsole } from "./console";
 import { serveDocs } from "./docs";
+import type { LiveRelay } from "./live-relay";
+import { RecognizeStreams } from "./recognize-stream";
 import { SocketMixin } from "./socket.mixin";
 import { receiveImages, streamUpload } from "./uploads";
 import { addOwnPort, removeOwnPort } from "../../lib/net/outbound";
@@ -83,11 +87,15 @@ interface MixinVars {
 	optimizeAliasesOrder(): void;
 	/** SocketMixin: Socket.IO and /ws on `server`. */
 	attachSocketServer(): void;
+	/** SocketMixin: the live relay of this gateway's clients (made by attachSocketServer). */
+	relay?: LiveRelay;
 }
 
 interface Vars extends MixinVars {
 	server: http.Server;
 	credentials: Credentials;
+	/** Streaming recognition at /ws/recognize (seed 003). */
+	streams?: RecognizeStreams;
 	limiter: RateLimiter | null;
 	known: Map<string, Endpoint>;
 	routeNames: Set<string>;
@@ -187,6 +195,9 @@ export default function apiService(cfg: Config): ServiceSchema<Settings, Methods
 			},
 			"apikeys.changed"() {
 				this.credentials.forgetKeys();
+			},
+			"faces.changed"() {
+				this.streams?.forgetProfiles();
 			}
 		},
 
@@ -360,9 +371,12 @@ export default function apiService(cfg: Config): ServiceSchema<Settings, Methods
 
 		started() {
 			this.attachSocketServer();
+			this.streams = new RecognizeStreams({ broker: this.broker, cfg, credentials: this.credentials, relay: this.relay, logger: this.logger });
+			this.streams.attach(this.server);
 		},
 
 		async stopped() {
+			await this.streams?.close();
 			if (this.port) removeOwnPort(this.port);
 			if (this.server.listening) {
 				this.server.closeAllConnections?.();

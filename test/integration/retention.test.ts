@@ -49,6 +49,10 @@ describe("retention", () => {
 		await rec.insert(recognition("rec-old-pending", ago(95), "pending"));
 		await rec.insert(recognition("rec-young", ago(30), "failed"));
 
+		const logs = adapterOf(node, "recognitionLogs");
+		for (const [id, days] of [["rlog-old", 91], ["rlog-young", 89]] as const)
+			await logs.insert({ _id: id, sessionId: "stream-1", trackId: "1", userId: null, profileId: null, userName: null, isUnknown: true, status: "unknown", confidence: 0.3, framePosition: { x: 1, y: 2, width: 30, height: 40 }, frameId: 1, caller: "integration", createdAt: ago(days) });
+
 		const audit = adapterOf(node, "audit");
 		await audit.insert({ _id: "audit-old", at: ago(366), action: "test.old", actor: "someone" });
 		await audit.insert({ _id: "audit-young", at: ago(364), action: "test.young", actor: "someone" });
@@ -69,7 +73,7 @@ describe("retention", () => {
 	}, 60_000);
 	afterAll(() => node?.stop());
 
-	const EXPECTED = { detections: 2, thumbnails: 1, eventLogs: 1, audit: 1, jobs: 1, exports: 2, systemMetrics: 1 };
+	const EXPECTED = { detections: 2, thumbnails: 1, eventLogs: 1, recognitionLogs: 1, audit: 1, jobs: 1, exports: 2, systemMetrics: 1 };
 
 	it("is for administrators only", async () => {
 		const r = await call(node, "/system/retention/run", { token: operator.token, body: { dryRun: true } });
@@ -84,11 +88,12 @@ describe("retention", () => {
 		const before = { det: await ids("detections"), rec: await ids("recognitions", "recognitionId"), metrics: await ids("systemMetrics"), jobs: await ids("jobs"), thumbs: await blobNames("thumbnail"), exports: await blobNames("export") };
 		const r = await call(node, "/system/retention/run", { token: admin, body: { dryRun: true } });
 		expect(r.status).toBe(200);
-		expect(r.body.data).toEqual(expect.objectContaining({ dryRun: true, counts: EXPECTED, total: 9, errors: {} }));
+		expect(r.body.data).toEqual(expect.objectContaining({ dryRun: true, counts: EXPECTED, total: 10, errors: {} }));
 		expect(new Date(r.body.data.cutoffs.detections).getTime()).toBeCloseTo(Date.now() - 90 * DAY, -4);
 		expect(await ids("detections")).toEqual(before.det);
 		expect(await ids("recognitions", "recognitionId")).toEqual(before.rec);
 		expect(await ids("systemMetrics")).toEqual(before.metrics);
+		expect(await ids("recognitionLogs")).toEqual(["rlog-old", "rlog-young"]);
 		expect(await ids("jobs")).toEqual(before.jobs);
 		expect(await blobNames("thumbnail")).toEqual(before.thumbs);
 		expect(await blobNames("export")).toEqual(before.exports);
@@ -98,12 +103,13 @@ describe("retention", () => {
 	it("deletes exactly what is old, and audits the run with its counts", async () => {
 		const r = await call(node, "/system/retention/run", { token: admin, body: {} });
 		expect(r.status).toBe(200);
-		expect(r.body.data).toEqual(expect.objectContaining({ dryRun: false, counts: EXPECTED, total: 9, errors: {} }));
+		expect(r.body.data).toEqual(expect.objectContaining({ dryRun: false, counts: EXPECTED, total: 10, errors: {} }));
 
 		expect(await ids("detections")).toEqual(["det-young"]);
 		expect(await blobNames("thumbnail")).toEqual(["thumb-det-young.jpg"]);
 		expect(await ids("recognitions", "recognitionId")).toEqual(["rec-old-pending", "rec-young"]);
 		expect(await ids("systemMetrics")).toEqual(["metric-young"]);
+		expect(await ids("recognitionLogs")).toEqual(["rlog-young"]);
 		expect(await ids("jobs")).toEqual(["job-live", "job-running"]);
 		expect(await blobNames("export")).toEqual(["export-live.csv"]);
 		const audit = adapterOf(node, "audit");
