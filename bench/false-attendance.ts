@@ -6,7 +6,7 @@
  * enrolled, nobody may be; on a clip of enrolled people, they should be.
  *
  *   npm run bench:false-attendance -- --identities ../shared/data/faces-dev/identities \
- *       --video ../shared/data/faces-dev/videos/facenet_pytorch_video.mp4 [--video ...] [--threshold 0.85] [--every 0.2] [--flip]
+ *       --video ../shared/data/faces-dev/videos/facenet_pytorch_video.mp4 [--video ...] [--threshold 0.85] [--every 0.2] [--flip] [--small-faces]
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -15,7 +15,7 @@ import { VisionEngine } from "../lib/vision/engine";
 import { normalize } from "../lib/enrollment/aggregate";
 import { AttendanceRule, StudentGallery } from "../lib/recognition/matcher";
 import { openFrames } from "../lib/video/frame-source";
-import { modelLocation } from "../config";
+import { modelLocation, smallFacesPlan } from "../config";
 
 function args(name: string): string[] {
 	const out: string[] = [];
@@ -29,12 +29,15 @@ async function main() {
 	const threshold = Number(args("threshold")[0] ?? 0.85);
 	const every = Number(args("every")[0] ?? 0.2);
 	if (!identities || !fs.existsSync(identities) || videos.length === 0 || !videos.every(v => fs.existsSync(v))) {
-		console.error("usage: --identities DIR --video FILE [--video FILE] [--threshold 0.85] [--every 0.2] [--flip]; the folders given were not found (faces-dev lives in ../shared/data/faces-dev)");
+		console.error("usage: --identities DIR --video FILE [--video FILE] [--threshold 0.85] [--every 0.2] [--flip] [--small-faces]; the folders given were not found (faces-dev lives in ../shared/data/faces-dev)");
 		process.exit(2);
 	}
 	const loc = modelLocation(process.env, process.cwd());
 	// As live sessions run (INFERENCE_FLIP off by default); --flip for flip test-time augmentation.
-	const engine = await VisionEngine.create({ modelsDir: loc.modelsDir, manifest: loadManifest(loc.modelsManifest), threads: 1, flip: process.argv.includes("--flip") });
+	// --small-faces: with the small-face pass (SMALL_FACES_* settings, their defaults otherwise).
+	const smallFaces = process.argv.includes("--small-faces") ? smallFacesPlan({ ...process.env, SMALL_FACES: "true" }) : null;
+	const engine = await VisionEngine.create({ modelsDir: loc.modelsDir, manifest: loadManifest(loc.modelsManifest), threads: 1, flip: process.argv.includes("--flip"), smallFaces });
+	if (smallFaces) console.log("small-face pass on", smallFaces);
 	const people = fs.readdirSync(identities).filter(d => fs.statSync(path.join(identities, d)).isDirectory()).sort();
 	const enrolled: { userId: number; name: string; embedding: Float32Array }[] = [];
 	for (const [i, name] of people.entries()) {

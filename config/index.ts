@@ -47,6 +47,8 @@ export interface Config {
 	inferenceQueue: number;
 	/** Horizontal-flip test-time augmentation for embeddings (two embedder runs per face). */
 	inferenceFlip: boolean;
+	/** The small-face detector pass (SMALL_FACES and SMALL_FACES_*; lib/vision/tiles.ts); null when off. */
+	smallFaces: { scale: number; tileW: number; tileH: number; overlap: number; threshold: number } | null;
 	/** Run the experimental liveness model in analyze by default. */
 	livenessDefault: boolean;
 	mongoUri: string | null;
@@ -271,6 +273,20 @@ function hostsMap(env: Env, name: string): Record<string, string[]> {
 	}
 }
 
+/** SMALL_FACES and its plan: SMALL_FACES_SCALE, SMALL_FACES_TILE (WxH detector pixels, or "whole"), SMALL_FACES_OVERLAP, SMALL_FACES_THRESHOLD. */
+export function smallFacesPlan(env: Env): Config["smallFaces"] {
+	if (!bool(env, "SMALL_FACES", false)) return null;
+	const scale = num(env, "SMALL_FACES_SCALE", 1 / 3, 0.05, 2);
+	const tile = (str(env, "SMALL_FACES_TILE") ?? "640x480").toLowerCase();
+	const m = /^(\d{2,4})x(\d{2,4})$/.exec(tile);
+	if (tile !== "whole" && !m) throw new ConfigError("SMALL_FACES_TILE", `must be WIDTHxHEIGHT in detector pixels (e.g. 640x480) or whole, got "${tile}"`);
+	const tileW = m ? Number(m[1]) : Infinity,
+		tileH = m ? Number(m[2]) : Infinity;
+	const overlap = int(env, "SMALL_FACES_OVERLAP", 64, 0, 1024);
+	if (overlap >= Math.min(tileW, tileH)) throw new ConfigError("SMALL_FACES_OVERLAP", `must be smaller than the tile (${tile}), got ${overlap}`);
+	return { scale, tileW, tileH, overlap, threshold: num(env, "SMALL_FACES_THRESHOLD", 0.7, 0.05, 0.99) };
+}
+
 function bool(env: Env, name: string, def: boolean): boolean {
 	const raw = str(env, name)?.toLowerCase();
 	if (raw === undefined) return def;
@@ -423,6 +439,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		inferenceWorkers: int(env, "INFERENCE_WORKERS", Math.min(64, os.availableParallelism()), 0, 64),
 		inferenceQueue: int(env, "INFERENCE_QUEUE", 16, 0, 10000),
 		inferenceFlip: bool(env, "INFERENCE_FLIP", false),
+		smallFaces: smallFacesPlan(env),
 		livenessDefault: bool(env, "LIVENESS", false),
 		mongoUri: url(env, "MONGO_URI", ["mongodb", "mongodb+srv"]),
 		qdrantUrl: url(env, "QDRANT_URL", ["http", "https"]),

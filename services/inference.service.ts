@@ -123,6 +123,7 @@ export default function inferenceService(cfg: Config): ServiceSchema<Settings, o
 					models: Object.fromEntries(Object.entries(engine.manifest.models).map(([role, m]) => [role, { file: m!.file, sha256: m!.sha256, kind: m!.kind, version: m!.version }])),
 					threads: cfg.inferenceThreads,
 					flip: cfg.inferenceFlip,
+					smallFaces: cfg.smallFaces,
 					queue: queue.stats,
 					served,
 					latencyMs: latencyMs === null ? null : Math.round(latencyMs * 10) / 10
@@ -131,7 +132,7 @@ export default function inferenceService(cfg: Config): ServiceSchema<Settings, o
 		},
 		async started() {
 			const manifest = loadManifest(cfg.modelsManifest);
-			const opts = { modelsDir: cfg.modelsDir, manifest, threads: cfg.inferenceThreads, flip: cfg.inferenceFlip, liveness: cfg.livenessDefault };
+			const opts = { modelsDir: cfg.modelsDir, manifest, threads: cfg.inferenceThreads, flip: cfg.inferenceFlip, liveness: cfg.livenessDefault, smallFaces: cfg.smallFaces };
 			// Engines in worker threads keep this node's event loop free; 0 runs one in this thread.
 			engine = cfg.inferenceWorkers > 0 ? await EnginePool.create({ ...opts, workers: cfg.inferenceWorkers }) : await VisionEngine.create(opts);
 			let last = "";
@@ -146,7 +147,7 @@ export default function inferenceService(cfg: Config): ServiceSchema<Settings, o
 				lastAt = Date.now();
 				this.broker.broadcast("inference.load", report);
 			}, LOAD_REPORT_MS);
-			this.logger.info("Vision engine ready", { set: manifest.set, embeddingVersion: manifest.embeddingVersion, workers: cfg.inferenceWorkers, threads: cfg.inferenceThreads, queue: cfg.inferenceQueue });
+			this.logger.info("Vision engine ready", { set: manifest.set, embeddingVersion: manifest.embeddingVersion, workers: cfg.inferenceWorkers, threads: cfg.inferenceThreads, queue: cfg.inferenceQueue, smallFaces: cfg.smallFaces });
 		},
 		async stopped() {
 			clearInterval(this.loadTimer);

@@ -70,3 +70,45 @@ export function decodeDetections(scores: Float32Array, boxes: Float32Array, rect
 	}
 	return nms(cands, iouThreshold);
 }
+
+/** UltraFace's anchor sizes (input pixels) per feature map, and the maps' strides. */
+export const ULTRAFACE_MIN_BOXES = [[10, 16, 24], [32, 48], [64, 96], [128, 192, 256]];
+export const ULTRAFACE_STRIDES = [8, 16, 32, 64];
+const CENTER_VARIANCE = 0.1;
+const SIZE_VARIANCE = 0.2;
+
+/**
+ * UltraFace's priors for an inW x inH input, as its training code makes them: per feature map
+ * (ceil(size / stride) cells, centres at (i + 0.5) / cells), per cell row-major, per anchor
+ * size, [cx, cy, w, h] normalised to the input and clipped to [0, 1].
+ */
+export function ultrafacePriors(inW: number, inH: number): Float32Array {
+	const out: number[] = [];
+	ULTRAFACE_STRIDES.forEach((stride, k) => {
+		const fw = Math.ceil(inW / stride),
+			fh = Math.ceil(inH / stride);
+		for (let j = 0; j < fh; j++)
+			for (let i = 0; i < fw; i++)
+				for (const m of ULTRAFACE_MIN_BOXES[k]) out.push(clip01((i + 0.5) / fw), clip01((j + 0.5) / fh), clip01(m / inW), clip01(m / inH));
+	});
+	return Float32Array.from(out);
+}
+
+const clip01 = (v: number) => Math.min(1, Math.max(0, v));
+
+/** SSD box decoding of raw regression [N, 4] against priors [N, 4] -> x1, y1, x2, y2 normalised. */
+export function decodeRegression(regression: Float32Array, priors: Float32Array): Float32Array {
+	if (regression.length !== priors.length) throw new Error(`regression has ${regression.length / 4} rows, priors ${priors.length / 4}`);
+	const out = new Float32Array(regression.length);
+	for (let i = 0; i < regression.length; i += 4) {
+		const cx = regression[i] * CENTER_VARIANCE * priors[i + 2] + priors[i];
+		const cy = regression[i + 1] * CENTER_VARIANCE * priors[i + 3] + priors[i + 1];
+		const w = Math.exp(regression[i + 2] * SIZE_VARIANCE) * priors[i + 2];
+		const h = Math.exp(regression[i + 3] * SIZE_VARIANCE) * priors[i + 3];
+		out[i] = cx - w / 2;
+		out[i + 1] = cy - h / 2;
+		out[i + 2] = cx + w / 2;
+		out[i + 3] = cy + h / 2;
+	}
+	return out;
+}

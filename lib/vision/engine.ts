@@ -9,7 +9,8 @@ import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { ALIGNED_SIZE, alignedInput } from "./align";
 import { decodeImage } from "./decode";
-import { decodeDetections, detectorInput, paddedImage, wholeImage, type Box, type Detection, type Rect } from "./detect";
+import { anySizeDetector, bakedPriors } from "./any-size-detector";
+import { decodeDetections, decodeRegression, DETECT_THRESHOLD, detectorInput, nms, paddedImage, ultrafacePriors, wholeImage, type Box, type Detection, type Rect } from "./detect";
 import { flipTensor, ImageError, rectAffine, rgbFrame, sampleToTensor, type RgbImage } from "./image";
 import { decodeLandmarks, eyeSquares, fivePoints, LANDMARK_SIZE, landmarkInput, type Point } from "./landmarks";
 import { verifyModels, type ModelEntry, type ModelManifest, type ModelRole } from "./manifest";
@@ -17,6 +18,7 @@ import { dynamicBatch } from "./dynamic-batch";
 import { rewritePRelu } from "./prelu-rewrite";
 import { cropStats, faceQuality, type FaceQuality } from "./quality";
 import { assertCalibrated, l2normalize } from "./similarity";
+import { cutByInnerEdge, fineScaleHelps, tileViews, type TilePlan, type View } from "./tiles";
 
 export class VisionError extends Error {
 	constructor(
@@ -84,6 +86,22 @@ export interface EngineOptions {
 	flip?: boolean;
 	/** Liveness when a call does not say. */
 	liveness?: boolean;
+	/** The small-face pass (lib/vision/tiles.ts); off when absent. */
+	smallFaces?: SmallFacesOptions | null;
+}
+
+export interface SmallFacesOptions extends TilePlan {
+	/** Face score threshold of the small-face pass (default: the detector's). */
+	threshold?: number;
+}
+
+/** The detector cut before its box decoding (any input size), for the small-face pass. */
+interface FineDetector {
+	session: ort.InferenceSession;
+	inputName: string;
+	scores: string;
+	regression: string;
+	priors: Map<string, Float32Array>;
 }
 
 const now = () => performance.now();
@@ -99,6 +117,7 @@ interface Session {
 
 export class VisionEngine {
 	readonly embeddingVersion: number;
+	private fine: FineDetector | null = null;
 	private constructor(
 		private readonly sessions: Partial<Record<ModelRole, Session>>,
 		readonly manifest: ModelManifest,
@@ -123,18 +142,21 @@ export class VisionEngine {
 			sessions[role] = { entry, session, inputName: entry.input.name, outputNames: session.outputNames, batched: batchable || typeof batchDim !== "number" || batchDim < 1 };
 		}
 		const engine = new VisionEngine(sessions, opts.manifest, opts);
+		if (opts.smallFaces) engine.fine = await fineDetector(opts, sessions.detector!.entry);
 		await engine.warmUp();
 		return engine;
 	}
 
 	async close(): Promise<void> {
 		for (const s of Object.values(this.sessions)) await s?.session.release();
+		await this.fine?.session.release();
 	}
 
 	/** First runs allocate; do them at start-up rather than on the first request. */
 	private async warmUp(): Promise<void> {
 		const img: RgbImage = { data: new Uint8Array(64 * 64 * 3).fill(128), width: 64, height: 64 };
 		await this.run("detector", this.detectorTensor(img), 1);
+		if (this.fine) await this.detectFine(img, tileViews(64, 64, { scale: 1, tileW: 64, tileH: 64, overlap: 0 })[0], DETECT_THRESHOLD);
 		for (const role of ["landmarks", "embedder", "eyes", "liveness"] as const) {
 			const s = this.sessions[role];
 			if (s) await this.run(role, new Float32Array(s.entry.input.shape.slice(1).reduce((a, b) => a * b, 1)), 1);
@@ -233,10 +255,42 @@ export class VisionEngine {
 		return face as Face & { embedding: number[]; embeddingVersion: number };
 	}
 
-	/** Faces in the whole image; if none, once more with a margin around it (tight crops). */
+	/**
+	 * Faces in the whole image, plus (SMALL_FACES) those the small-face pass finds in tiles at
+	 * a finer scale, merged by NMS; if none, once more with a margin around it (tight crops).
+	 */
 	private async detectDecoded(image: RgbImage): Promise<Detection[]> {
-		const found = await this.detectIn(image, wholeImage(image));
+		let found = await this.detectIn(image, wholeImage(image));
+		const plan = this.opts.smallFaces;
+		const [, , h, w] = this.shape("detector");
+		if (plan && this.fine && fineScaleHelps(image.width, image.height, w, h, plan.scale)) {
+			const more: Detection[] = [];
+			const threshold = plan.threshold ?? DETECT_THRESHOLD;
+			for (const view of tileViews(image.width, image.height, plan)) {
+				// A face cut by a tile's inner edge is whole in its neighbour.
+				const margin = 2 / plan.scale;
+				for (const d of await this.detectFine(image, view, threshold)) if (!cutByInnerEdge(d.box, view, margin)) more.push(d);
+			}
+			if (more.length) found = nms([...found, ...more]);
+		}
 		return found.length ? found : this.detectIn(image, paddedImage(image));
+	}
+
+	/** The any-size detector on one view of the image. */
+	private async detectFine(image: RgbImage, view: View, threshold: number): Promise<Detection[]> {
+		const fine = this.fine!;
+		const { inW, inH, rect } = view;
+		const input = detectorInput(image, inW, inH, rect);
+		const out = await fine.session.run({ [fine.inputName]: new ort.Tensor("float32", input, [1, 3, inH, inW]) });
+		const key = `${inW}x${inH}`;
+		let priors = fine.priors.get(key);
+		if (!priors) {
+			// Frames of a camera keep one size; photos of every size would grow the cache without end.
+			if (fine.priors.size >= 16) fine.priors.clear();
+			fine.priors.set(key, (priors = ultrafacePriors(inW, inH)));
+		}
+		const boxes = decodeRegression(out[fine.regression].data as Float32Array, priors);
+		return decodeDetections(out[fine.scores].data as Float32Array, boxes, rect, image.width, image.height, threshold);
 	}
 
 	private async detectIn(image: RgbImage, rect: Rect): Promise<Detection[]> {
@@ -341,6 +395,23 @@ export class VisionEngine {
 			return { score: p[1], probabilities: Array.from(p), experimental: true as const };
 		});
 	}
+}
+
+/**
+ * The detector cut before its box decoding (any input size). Refused unless the priors this
+ * engine makes for the detector's own input size are exactly those baked into its graph.
+ */
+async function fineDetector(opts: EngineOptions, entry: ModelEntry): Promise<FineDetector> {
+	if (entry.kind !== "ultraface") throw new VisionError("MODEL_UNSUPPORTED", `SMALL_FACES needs an ultraface detector, the model set has a ${entry.kind}`);
+	const file = prepareModel(fs.readFileSync(path.join(opts.modelsDir, entry.file))).model;
+	const any = anySizeDetector(file, entry.input.name);
+	const [, , h, w] = entry.input.shape;
+	const baked = bakedPriors(file, any.regression);
+	const ours = ultrafacePriors(w, h);
+	if (!baked || baked.length !== ours.length || baked.some((v, i) => Math.abs(v - ours[i]) > 1e-6))
+		throw new VisionError("MODEL_UNSUPPORTED", `the priors of ${entry.file} are not UltraFace's: SMALL_FACES cannot decode it at other sizes`);
+	const session = await ort.InferenceSession.create(any.model, { intraOpNumThreads: opts.threads ?? 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
+	return { session, inputName: entry.input.name, scores: any.scores, regression: any.regression, priors: new Map() };
 }
 
 /**

@@ -23,6 +23,22 @@ describe("vision configuration", () => {
 		expect(() => loadConfig({ ...base, INFERENCE_QUEUE: "-1" })).toThrow(/INFERENCE_QUEUE/);
 		expect(() => loadConfig({ ...base, INFERENCE_FLIP: "sometimes" })).toThrow(/INFERENCE_FLIP must be true or false/);
 	});
+	it("SMALL_FACES: off by default; on, a plan of scale, tile, overlap and threshold, each validated", () => {
+		expect(loadConfig(base).smallFaces).toBeNull();
+		expect(loadConfig({ ...base, SMALL_FACES: "true" }).smallFaces).toEqual({ scale: 1 / 3, tileW: 640, tileH: 480, overlap: 64, threshold: 0.7 });
+		expect(loadConfig({ ...base, SMALL_FACES: "true", SMALL_FACES_SCALE: "0.5", SMALL_FACES_TILE: "whole", SMALL_FACES_OVERLAP: "0", SMALL_FACES_THRESHOLD: "0.8" }).smallFaces).toEqual({
+			scale: 0.5,
+			tileW: Infinity,
+			tileH: Infinity,
+			overlap: 0,
+			threshold: 0.8
+		});
+		expect(loadConfig({ ...base, SMALL_FACES: "true", SMALL_FACES_TILE: "320X240" }).smallFaces).toMatchObject({ tileW: 320, tileH: 240 });
+		expect(() => loadConfig({ ...base, SMALL_FACES: "true", SMALL_FACES_TILE: "big" })).toThrow(/SMALL_FACES_TILE must be WIDTHxHEIGHT/);
+		expect(() => loadConfig({ ...base, SMALL_FACES: "true", SMALL_FACES_TILE: "320x240", SMALL_FACES_OVERLAP: "240" })).toThrow(/SMALL_FACES_OVERLAP must be smaller than the tile/);
+		expect(() => loadConfig({ ...base, SMALL_FACES: "true", SMALL_FACES_SCALE: "0" })).toThrow(/SMALL_FACES_SCALE must be between/);
+		expect(() => loadConfig({ ...base, SMALL_FACES: "yes please" })).toThrow(/SMALL_FACES must be true or false/);
+	});
 	it("modelLocation needs no API key (install-time fetch)", () => {
 		expect(modelLocation({ MODELS_DIR: "m" }, "/x").modelsDir).toBe("/x/m");
 	});
