@@ -52,6 +52,8 @@ import streamsService from "./streams.service";
 import faceDetectionService from "./face-api/detection.service";
 import faceHealthService from "./face-api/health.service";
 import faceRecognitionService from "./face-api/recognition.service";
+import faceAnalysisService from "./face-api/analysis.service";
+import antiSpoofingService from "./face-api/anti-spoofing.service";
 
 // Each factory types its own settings and methods; the broker takes any schema.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -92,7 +94,7 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 	],
 	inference: [inferenceService],
 	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService],
-	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService, faceHealthService, faceDetectionService, faceRecognitionService]
+	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService, faceHealthService, faceDetectionService, faceRecognitionService, faceAnalysisService, antiSpoofingService]
 };
 
 /**

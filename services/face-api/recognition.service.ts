@@ -42,7 +42,7 @@ interface PersonParams {
 	model_name?: string;
 }
 
-interface RecognizeOptions {
+export interface RecognizeOptions {
 	threshold: number;
 	topK: number;
 	maxFaces?: number;
@@ -69,6 +69,17 @@ function personOf(p: PersonParams): { employeeId: string; name?: string; departm
 	if (!p.person_id) throw new ApiError(400, "PERSON_ID_REQUIRED", "Field required: person_id (the person's employee id)");
 	if (!PERSON_ID.test(p.person_id)) throw new ApiError(400, "INVALID_PERSON_ID", "person_id: 1-64 characters of A-Z a-z 0-9 . _ -");
 	return { employeeId: p.person_id, name: p.person_name, department: p.department };
+}
+
+/** Every face of `found` matched against the gallery (one search per face, the profiles asked once). */
+export async function recognizeFound(ctx: Context, found: Found, o: RecognizeOptions): Promise<RecognizedFace[]> {
+	const hits = await Promise.all(
+		found.faces.map(f => (f.embedding ? ctx.call<GalleryHit[], object>("gallery.search", { vector: f.embedding, limit: Math.min(100, o.topK * MAX_PHOTOS + 5), embeddingVersion: f.embeddingVersion }) : Promise.resolve([] as GalleryHit[])))
+	);
+	const ids = [...new Set(hits.flat().map(h => h.payload.profileId))];
+	const profiles = ids.length ? await ctx.call<(Person & { status: string })[], object>("faces.byIds", { ids }) : [];
+	const people = new Map(profiles.filter(p => p.status === "active").map(p => [p.id, p]));
+	return found.faces.map((face, i) => ({ face, identity: identify(hits[i], people, o.threshold, o.topK) }));
 }
 
 /** One face in the seed's shape, with what recognition found. */
@@ -375,14 +386,8 @@ export default function faceRecognitionService(cfg: Config): ServiceSchema<{ fam
 				return face as FoundFace & { embedding: number[] };
 			},
 
-			async recognizeFaces(ctx: Context, found: Found, o: RecognizeOptions) {
-				const hits = await Promise.all(
-					found.faces.map(f => (f.embedding ? ctx.call<GalleryHit[], object>("gallery.search", { vector: f.embedding, limit: Math.min(100, o.topK * MAX_PHOTOS + 5), embeddingVersion: f.embeddingVersion }) : Promise.resolve([] as GalleryHit[])))
-				);
-				const ids = [...new Set(hits.flat().map(h => h.payload.profileId))];
-				const profiles = ids.length ? await ctx.call<(Person & { status: string })[], object>("faces.byIds", { ids }) : [];
-				const people = new Map(profiles.filter(p => p.status === "active").map(p => [p.id, p]));
-				return found.faces.map((face, i) => ({ face, identity: identify(hits[i], people, o.threshold, o.topK) }));
+			recognizeFaces(ctx: Context, found: Found, o: RecognizeOptions) {
+				return recognizeFound(ctx, found, o);
 			},
 
 			async enroll(ctx: Context<PersonParams, GatewayMeta>, uploads: ImageUpload[]) {

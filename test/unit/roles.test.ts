@@ -4,7 +4,7 @@ import { servicesFor } from "../../services";
 
 const names = (env: Record<string, string>) => servicesFor(loadConfig({ API_KEY: "roles-test-key-0123456789", METRICS_PORT: "off", ...env })).map(f => f(loadConfig({ API_KEY: "roles-test-key-0123456789", METRICS_PORT: "off", ...env })).name).sort();
 const STORES = ["alerts", "apikeys", "attendance", "attendanceLogs", "attendanceSightings", "audit", "auth", "banners", "blobs", "cameras", "detections", "embeddings", "exports", "faces", "gallery", "history", "jobs", "metrics", "notifications", "recognitionLogs", "recognitions", "retention", "schedules", "sessions", "settings", "shifts", "site", "system", "systemMetrics", "users"];
-const GATEWAY = ["api", "detectionsLive", "developer", "faceDetection", "faceHealth", "faceRecognition", "health", "roles"];
+const GATEWAY = ["antiSpoofing", "api", "detectionsLive", "developer", "faceAnalysis", "faceDetection", "faceHealth", "faceRecognition", "health", "roles"];
 
 describe("services of a node", () => {
 	it("runs the store services only on the storage node with the embedded stores", () => {
