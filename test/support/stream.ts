@@ -15,6 +15,8 @@ export const streamUrl = (node: TestNode, query = "") => `${node.baseUrl.replace
 
 export class StreamClient {
 	readonly messages: StreamMessage[] = [];
+	/** When each message arrived (performance.now()), by its index in `messages`. */
+	readonly arrivals: number[] = [];
 	private waiters: { ok: (m: StreamMessage) => boolean; resolve: (m: StreamMessage) => void; seen: number }[] = [];
 	closed: { code: number; reason: string } | null = null;
 
@@ -22,6 +24,7 @@ export class StreamClient {
 		ws.on("message", (data: Buffer) => {
 			const m = JSON.parse(data.toString("utf8")) as StreamMessage;
 			this.messages.push(m);
+			this.arrivals.push(performance.now());
 			for (const w of [...this.waiters])
 				if (w.ok(m)) {
 					this.waiters.splice(this.waiters.indexOf(w), 1);
