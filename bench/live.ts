@@ -185,8 +185,8 @@ async function clients(origin: string, token: string): Promise<void> {
 	];
 	for (const s of sockets) s.close();
 	for (const w of wss) w.terminate();
-	process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
-	process.exit(0);
+	// A pipe's writes are asynchronous: exit once the result is out.
+	process.stdout.write(`RESULT ${JSON.stringify(out)}\n`, () => process.exit(0));
 }
 
 async function* readLines(stream: NodeJS.ReadableStream): AsyncGenerator<string> {
