@@ -162,6 +162,23 @@ export interface Config {
 	streamMaxConnections: number;
 	/** A track's recognition log is written when its status changes and at most this often otherwise, ms (0: every face of every result). */
 	recognitionLogIntervalMs: number;
+	/** Odoo auto-sync period, ms (when autoSync is on in the Odoo settings); 0: never. */
+	odooSyncIntervalMs: number;
+	/** Attendance logs per Odoo batch (at most 100). */
+	odooBatchSize: number;
+	/** One JSON-RPC call to Odoo gives up after this long, ms. */
+	odooTimeoutMs: number;
+	/** Tries of an Odoo step whose failure may pass (network, 5xx, busy database). */
+	odooRetryAttempts: number;
+	/** First backoff between those tries, ms (doubled each time, jittered). */
+	odooRetryBaseMs: number;
+	odooRetryMaxMs: number;
+	/** Sync runs failing in a row before the odoo:sync alert is raised. */
+	odooAlertFailures: number;
+	/** Employees whose logs go to Odoo side by side within a batch. */
+	odooConcurrency: number;
+	/** Logs one sync run takes at most (the rest wait for the next). */
+	odooSyncMaxLogs: number;
 }
 
 export class ConfigError extends Error {
@@ -500,7 +517,16 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		retentionEveryMs: int(env, "RETENTION_EVERY_MS", 24 * 3600_000, 0, 366 * 24 * 3600_000),
 		maxFrameRate: num(env, "MAX_FRAME_RATE", 5, 0.1, 60),
 		streamMaxConnections: int(env, "STREAM_MAX_CONNECTIONS", 100, 0, 100_000),
-		recognitionLogIntervalMs: int(env, "RECOGNITION_LOG_INTERVAL_MS", 5000, 0, 24 * 3600_000)
+		recognitionLogIntervalMs: int(env, "RECOGNITION_LOG_INTERVAL_MS", 5000, 0, 24 * 3600_000),
+		odooSyncIntervalMs: int(env, "ODOO_SYNC_INTERVAL_MS", 30 * 60_000, 0, 7 * 24 * 3600_000),
+		odooBatchSize: int(env, "ODOO_BATCH_SIZE", 100, 1, 100),
+		odooTimeoutMs: int(env, "ODOO_TIMEOUT_MS", 15_000, 100, 120_000),
+		odooRetryAttempts: int(env, "ODOO_RETRY_ATTEMPTS", 5, 1, 20),
+		odooRetryBaseMs: int(env, "ODOO_RETRY_BASE_MS", 1000, 1, 600_000),
+		odooRetryMaxMs: int(env, "ODOO_RETRY_MAX_MS", 30_000, 1, 3_600_000),
+		odooAlertFailures: int(env, "ODOO_ALERT_FAILURES", 3, 1, 1000),
+		odooConcurrency: int(env, "ODOO_CONCURRENCY", 4, 1, 32),
+		odooSyncMaxLogs: int(env, "ODOO_SYNC_MAX_LOGS", 10_000, 1, 1_000_000)
 	};
 }
 

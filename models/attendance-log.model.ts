@@ -38,6 +38,11 @@ export const schema = new Schema(
 		odooStatus: { type: String, enum: ["pending", "synced", "failed"], required: true, index: true },
 		odooSyncTime: { type: Date, default: null },
 		odooError: { type: String, default: null },
+		/** Odoo's hr.attendance id once synced (lib/odoo/sync.ts looks it up by it first). */
+		odooAttendanceId: { type: Number, default: null },
+		/** A sync run holding the log while it sends it (odooClaim), and until when (epoch ms). */
+		odooClaimBy: { type: String, default: null },
+		odooClaimUntil: { type: Number, default: 0 },
 		createdAt: { type: Date },
 		updatedAt: { type: Date },
 		version: { type: Number, default: 1 }

@@ -12,6 +12,8 @@ import * as face from "./face.model";
 import * as job from "./job.model";
 import * as login from "./login.model";
 import * as notification from "./notification.model";
+import * as odooConfig from "./odoo-config.model";
+import * as odooSyncLog from "./odoo-sync-log.model";
 import * as preference from "./preference.model";
 import * as recognition from "./recognition.model";
 import * as recognitionLog from "./recognition-log.model";
@@ -50,7 +52,9 @@ export const models = {
 	jobs: job,
 	schedules: schedule,
 	system_metrics: systemMetric,
-	recognition_logs: recognitionLog
+	recognition_logs: recognitionLog,
+	odoo_config: odooConfig,
+	odoo_sync_logs: odooSyncLog
 } satisfies Record<
 	string,
 	ModelDefinition

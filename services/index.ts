@@ -26,6 +26,9 @@ import auditService from "./audit.service";
 import alertsService from "./console/alerts.service";
 import bannersService from "./console/banners.service";
 import notificationsService from "./console/notifications.service";
+import odooService from "./console/odoo.service";
+import odooSyncLogsService from "./console/odoo-sync-logs.service";
+import odooSyncService from "./odoo-sync.service";
 import blobsService from "./blobs.service";
 import facesService from "./console/faces.service";
 import detectionsService from "./console/detections.service";
@@ -90,10 +93,12 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		systemMetricsService,
 		retentionService,
 		exportsService,
-		recognitionLogsService
+		recognitionLogsService,
+		odooService,
+		odooSyncLogsService
 	],
 	inference: [inferenceService],
-	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService],
+	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService, odooSyncService],
 	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService, faceHealthService, faceDetectionService, faceRecognitionService, faceAnalysisService, antiSpoofingService]
 };
 

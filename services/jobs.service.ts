@@ -41,7 +41,7 @@ export class JobLeaseLost extends ApiError {
 }
 
 const jobId = { type: "string", min: 1, max: 80, pattern: "^[A-Za-z0-9_-]+$" } as const;
-const kindRule = { type: "string", min: 1, max: 40, pattern: "^[a-z][a-z0-9-]*$" } as const;
+const kindRule = { type: "string", min: 1, max: 40, pattern: "^[a-z][a-z0-9.-]*$" } as const;
 
 export const JOB_RESPONSE = {
 	type: "object",

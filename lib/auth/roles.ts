@@ -14,7 +14,7 @@ export const ROLES: readonly Role[] = [
 	{
 		id: "ROLE-OPERATOR",
 		name: "Operator",
-		permissions: ["cameras:read", "cameras:write", "attendance:read", "attendance:export", "faces:read", "faces:write", "faceapi:use", "alerts:read", "alerts:write", "system:read", "developer:invoke"],
+		permissions: ["cameras:read", "cameras:write", "attendance:read", "attendance:export", "faces:read", "faces:write", "faceapi:use", "alerts:read", "alerts:write", "system:read", "developer:invoke", "odoo:read"],
 		description: "Operational access"
 	},
 	{ id: "ROLE-VIEWER", name: "Viewer", permissions: ["cameras:read", "attendance:read", "system:read", "alerts:read"], description: "Read-only access" }

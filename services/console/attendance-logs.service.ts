@@ -47,6 +47,9 @@ export interface LogDoc extends LogState {
 	sightings: number;
 	odooSyncTime: Date | null;
 	odooError: string | null;
+	odooAttendanceId?: number | null;
+	odooClaimBy?: string | null;
+	odooClaimUntil?: number;
 	createdAt: Date;
 	updatedAt: Date;
 	version: number;
@@ -112,7 +115,9 @@ const LOG_RESPONSE = {
 		shiftName: { type: ["string", "null"] },
 		sightings: { type: "integer" },
 		odooStatus: { type: "string", enum: ["pending", "synced", "failed"] },
-		odooSyncTime: { type: ["string", "null"], format: "date-time" }
+		odooSyncTime: { type: ["string", "null"], format: "date-time" },
+		odooError: { type: ["string", "null"] },
+		odooAttendanceId: { type: ["integer", "null"], description: "Odoo's hr.attendance id" }
 	}
 };
 const RECORD_RESPONSE = {
@@ -502,6 +507,82 @@ export default function attendanceLogsService(cfg: Config): ServiceSchema<Settin
 				}
 			},
 
+			/**
+			 * The Odoo sync takes logs to send (services/odoo-sync.service.ts): each log free (no
+			 * claim, or one run out) is held by `owner` until `ttlMs` from now; the logs it now
+			 * holds are answered, oldest first. Two runs at once never send the same log.
+			 */
+			odooClaim: {
+				visibility: "public",
+				params: { ids: { type: "array", items: "string", max: 100 }, owner: { type: "string", min: 1, max: 200 }, ttlMs: { type: "number", positive: true } },
+				async handler(ctx: Context<{ ids: string[]; owner: string; ttlMs: number }>) {
+					const { ids, owner, ttlMs } = ctx.params;
+					const now = Date.now();
+					await Promise.all(
+						ids.map(id =>
+							this.adapter.updateMany(
+								{ _id: id, $or: [{ odooClaimUntil: { $exists: false } }, { odooClaimUntil: { $lt: now } }, { odooClaimBy: owner }] },
+								{ $set: { odooClaimBy: owner, odooClaimUntil: now + ttlMs } }
+							)
+						)
+					);
+					const held: LogDoc[] = await this.adapter.find({ query: { _id: { $in: ids }, odooClaimBy: owner } });
+					return held.sort((a, b) => a.day.localeCompare(b.day) || new Date(a.timeInAt ?? 0).getTime() - new Date(b.timeInAt ?? 0).getTime());
+				}
+			},
+
+			/**
+			 * What Odoo made of claimed logs, each by compare-and-set on the version it was sent
+			 * at: a log changed meanwhile (a later sighting: pending again) keeps its new state and
+			 * only learns Odoo's record id. The claims are let go either way.
+			 */
+			odooResults: {
+				visibility: "public",
+				params: {
+					owner: { type: "string", min: 1, max: 200 },
+					results: {
+						type: "array",
+						max: 100,
+						items: {
+							type: "object",
+							props: {
+								id: "string",
+								version: "number",
+								odooStatus: { type: "enum", values: ["pending", "synced", "failed"] },
+								odooSyncTime: { type: "date", convert: true, nullable: true, optional: true },
+								odooError: { type: "string", nullable: true, optional: true },
+								odooAttendanceId: { type: "number", nullable: true, optional: true }
+							}
+						}
+					}
+				},
+				async handler(ctx: Context<{ owner: string; results: { id: string; version: number; odooStatus: OdooStatus; odooSyncTime?: Date | null; odooError?: string | null; odooAttendanceId?: number | null }[] }>) {
+					const { owner } = ctx.params;
+					const release = { odooClaimBy: null, odooClaimUntil: 0 };
+					const applied = await Promise.all(
+						ctx.params.results.map(async r => {
+							const set: Record<string, unknown> = { odooStatus: r.odooStatus, odooError: r.odooError ?? null, ...release, updatedAt: new Date(), version: r.version + 1 };
+							if (r.odooSyncTime !== undefined) set.odooSyncTime = r.odooSyncTime;
+							if (r.odooAttendanceId) set.odooAttendanceId = r.odooAttendanceId;
+							if ((await this.adapter.updateMany({ _id: r.id, version: r.version, odooClaimBy: owner }, { $set: set })) === 1) return true;
+							await this.adapter.updateMany({ _id: r.id, odooClaimBy: owner }, { $set: { ...release, ...(r.odooAttendanceId ? { odooAttendanceId: r.odooAttendanceId } : {}) } });
+							return false;
+						})
+					);
+					return { applied: applied.filter(Boolean).length, changedMeanwhile: applied.filter(a => !a).length };
+				}
+			},
+
+			/** Let claimed logs go untouched (a run cut short). */
+			odooRelease: {
+				visibility: "public",
+				params: { ids: { type: "array", items: "string", max: 100 }, owner: { type: "string", min: 1, max: 200 } },
+				async handler(ctx: Context<{ ids: string[]; owner: string }>) {
+					const n = await this.adapter.updateMany({ _id: { $in: ctx.params.ids }, odooClaimBy: ctx.params.owner }, { $set: { odooClaimBy: null, odooClaimUntil: 0 } });
+					return { released: n };
+				}
+			},
+
 			/** The statuses of the logs of some (shift, day) pairs, keyed "shiftId|day" (shifts' compliance). */
 			statusesOf: {
 				visibility: "public",
@@ -564,6 +645,7 @@ export default function attendanceLogsService(cfg: Config): ServiceSchema<Settin
 					odooStatus: d.odooStatus,
 					odooSyncTime: iso(d.odooSyncTime),
 					odooError: d.odooError ?? null,
+					odooAttendanceId: d.odooAttendanceId ?? null,
 					createdAt: iso(d.createdAt),
 					updatedAt: iso(d.updatedAt),
 					version: d.version
@@ -707,6 +789,9 @@ function blank(id: string, person: Person, tz: string): Omit<LogDoc, keyof LogSt
 		sightings: 0,
 		odooSyncTime: null,
 		odooError: null,
+		odooAttendanceId: null,
+		odooClaimBy: null,
+		odooClaimUntil: 0,
 		createdAt: now,
 		updatedAt: now,
 		version: 1
