@@ -80,7 +80,8 @@ export default function odooSyncService(cfg: Config): ServiceSchema<object, Meth
 			}),
 			ScheduleMixin({
 				name: AUTO_SYNC,
-				leaseMs: 30_000,
+				// Ticks every third of the lease: a run is at most that late (10 s at the default period).
+				leaseMs: Math.max(600, Math.min(30_000, cfg.odooSyncIntervalMs || 30_000)),
 				async everyMs(this: { broker: { call<T>(a: string): Promise<T> } }) {
 					if (cfg.odooSyncIntervalMs <= 0) return null;
 					const s = await this.broker.call<OdooSettings>("odoo.connection");
