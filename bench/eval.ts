@@ -8,10 +8,13 @@
  *   npm run eval -- --detect DIR          share of images (recursively) with a face found
  *   npm run eval -- --make-pairs DIR --out FILE.csv
  *       every same/different pair of a folder-per-person tree (DIR/person/image).
- * Options: --no-flip (no flip test-time augmentation), MODELS_DIR / MODELS_MANIFEST from env.
+ * Options: --no-flip (no flip test-time augmentation), MODELS_DIR / MODELS_MANIFEST from env;
+ *   --downscale N: each image first shrunk (area-averaging) so its main face's box is N px wide,
+ *   then scaled back to its size (lanczos3): how faces that small in a camera's frame embed.
  */
 import fs from "node:fs";
 import path from "node:path";
+import sharp from "sharp";
 import { modelLocation } from "../config";
 import { VisionEngine } from "../lib/vision/engine";
 import { loadManifest } from "../lib/vision/manifest";
@@ -55,6 +58,20 @@ async function engine(): Promise<VisionEngine> {
 	return VisionEngine.create({ modelsDir, manifest: loadManifest(modelsManifest), threads: 1, flip: !process.argv.includes("--no-flip") });
 }
 
+const downscale = arg("--downscale") ? Number(arg("--downscale")) : null;
+if (downscale !== null && !(downscale >= 8)) throw new Error("--downscale needs a face width in pixels (>= 8)");
+
+/** The photo shrunk so its main face is `faceWidth` px wide, then back to its size (PNG, lossless). */
+async function downscaled(e: VisionEngine, photo: Buffer, faceWidth: number): Promise<Buffer> {
+	const r = await e.detect({ image: photo, maxFaces: 1 });
+	if (!r.faces.length) return photo;
+	const [x1, , x2] = r.faces[0].box;
+	const k = faceWidth / (x2 - x1);
+	if (k >= 1) return photo;
+	const small = await sharp(photo).removeAlpha().resize(Math.max(1, Math.round(r.width * k)), Math.max(1, Math.round(r.height * k)), { kernel: "mitchell" }).png().toBuffer();
+	return sharp(small).resize(r.width, r.height, { kernel: "lanczos3" }).png().toBuffer();
+}
+
 async function evalPairs(file: string, root: string) {
 	const rows = fs.readFileSync(file, "utf8").split(/\r?\n/).map(l => l.trim()).filter(l => l && !/^img1,/i.test(l));
 	const pairs = rows.map((l, n) => {
@@ -70,7 +87,8 @@ async function evalPairs(file: string, root: string) {
 		const full = path.resolve(root, rel);
 		if (!full.startsWith(path.resolve(root) + path.sep)) throw new Error(`${rel} is outside ${root}`);
 		try {
-			emb.set(rel, (await e.embed({ image: fs.readFileSync(full) })).embedding);
+			const image = downscale ? await downscaled(e, fs.readFileSync(full), downscale) : fs.readFileSync(full);
+			emb.set(rel, (await e.embed({ image })).embedding);
 		} catch (err) {
 			console.error(`no face: ${rel} (${(err as Error).message})`);
 			emb.set(rel, null);
@@ -100,6 +118,7 @@ async function evalPairs(file: string, root: string) {
 		pairs: pairs.length,
 		pairsWithoutFace,
 		flipTTA: !process.argv.includes("--no-flip"),
+		downscaledToFaceWidth: downscale,
 		samePairs: same.length,
 		differentPairs: diff.length,
 		images: emb.size,

@@ -10,7 +10,7 @@ import * as ort from "onnxruntime-node";
 import { ALIGNED_SIZE, alignedInput } from "./align";
 import { decodeImage } from "./decode";
 import { anySizeDetector, bakedPriors } from "./any-size-detector";
-import { decodeDetections, decodeRegression, DETECT_THRESHOLD, detectorInput, nms, paddedImage, ultrafacePriors, wholeImage, type Box, type Detection, type Rect } from "./detect";
+import { decodeDetections, decodeRegression, DETECT_THRESHOLD, detectorInput, iou, nms, NMS_IOU, paddedImage, ultrafacePriors, wholeImage, type Box, type Detection, type Rect } from "./detect";
 import { flipTensor, ImageError, rectAffine, rgbFrame, sampleToTensor, type RgbImage } from "./image";
 import { decodeLandmarks, eyeSquares, fivePoints, LANDMARK_SIZE, landmarkInput, type Point } from "./landmarks";
 import { verifyModels, type ModelEntry, type ModelManifest, type ModelRole } from "./manifest";
@@ -257,7 +257,7 @@ export class VisionEngine {
 
 	/**
 	 * Faces in the whole image, plus (SMALL_FACES) those the small-face pass finds in tiles at
-	 * a finer scale, merged by NMS; if none, once more with a margin around it (tight crops).
+	 * a finer scale where the frame-wide pass found none; if none, once more with a margin around it (tight crops).
 	 */
 	private async detectDecoded(image: RgbImage): Promise<Detection[]> {
 		let found = await this.detectIn(image, wholeImage(image));
@@ -271,7 +271,10 @@ export class VisionEngine {
 				const margin = 2 / plan.scale;
 				for (const d of await this.detectFine(image, view, threshold)) if (!cutByInnerEdge(d.box, view, margin)) more.push(d);
 			}
-			if (more.length) found = nms([...found, ...more]);
+			// Faces the frame-wide pass found keep its boxes (so this pass only adds faces); the
+			// views' own finds are merged among themselves.
+			const frameWide = found;
+			if (more.length) found = [...frameWide, ...nms(more).filter(m => frameWide.every(f => iou(f.box, m.box) <= NMS_IOU))];
 		}
 		return found.length ? found : this.detectIn(image, paddedImage(image));
 	}

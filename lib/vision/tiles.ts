@@ -5,7 +5,8 @@
  * per source pixel), as tiles of at most tileW x tileH detector pixels that overlap by
  * `overlap` detector pixels, so that every face up to that size lies whole in some tile.
  * A face cut by a tile's inner edge is dropped there (the neighbouring tile holds it whole),
- * and everything found goes through one NMS with the frame-wide pass.
+ * the tiles' finds go through one NMS, and those that overlap no face of the frame-wide pass
+ * are added to its faces (which keep their boxes: the pass only adds faces).
  * Pure geometry, no models.
  */
 import type { Box, Rect } from "./detect";
