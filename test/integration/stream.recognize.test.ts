@@ -13,6 +13,7 @@ import sharp from "sharp";
 import { ADMIN, CONSOLE_ENV, accountOf, call, login } from "../support/console";
 import { FACES, makeFaceVideo, type FaceBox } from "../support/face-video";
 import { startNode, tempDir, TEST_API_KEY, type TestNode } from "../support/node";
+import { until } from "../support/until";
 import { clipFrames, StreamClient, streamUrl, type StreamMessage } from "../support/stream";
 
 async function crop(f: { photo: string; focus: FaceBox }): Promise<Buffer> {
@@ -237,6 +238,11 @@ describe("streaming recognition: ws /ws/recognize", () => {
 		const operator = await accountOf(node, admin, "ROLE-OPERATOR", "stream-operator@rollcall.test");
 		expect(await refused(streamUrl(node, `?token=${operator.token}`))).toBe("connected");
 		expect(await refused(streamUrl(node), { Authorization: `Bearer ${operator.token}` })).toBe("connected");
+		// Signing out ends the login's stream connection (the live relay's watch): closed 1008 with the code.
+		const stream = await StreamClient.connect(streamUrl(node, `?token=${operator.token}`));
+		expect((await call(node, "/auth/logout", { body: { refreshToken: operator.refreshToken } })).status).toBe(204);
+		expect(await stream.next(m => m.type === "error" && m.code === "TOKEN_REVOKED", 10_000, 0)).toEqual(expect.objectContaining({ frame_id: null }));
+		expect(await until("the stream closed", () => stream.closed, c => c !== null, 10_000)).toEqual({ code: 1008, reason: "TOKEN_REVOKED" });
 		// A Viewer reads the recognition logs (attendance:read), without a token nobody does.
 		expect((await call(node, "/recognition-logs", { token: viewer.token })).status).toBe(200);
 		expect((await call(node, "/recognition-logs")).status).toBe(401);
