@@ -36,7 +36,9 @@ export interface Segment {
 /**
  * Faces of the demo photos as the vision engine finds them (main faces of group photos).
  * `anna` appears in sample1 and sample3 (cosine 0.71 between the two photos); `anna`,
- * `bea` and `cleo` are three different women (pairwise cosines under 0.25).
+ * `bea` and `cleo` are three different women: anna is far from both (cosine under 0.05), but
+ * this embedder puts bea and cleo at cosine ~0.40 (calibrated ~0.86, over the default 0.85
+ * threshold), a look-alike pair (measured with flip TTA off).
  */
 export const FACES = {
 	anna: { photo: SAMPLES[0], focus: [1458, 217, 1681, 430] as FaceBox },
