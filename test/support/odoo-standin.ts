@@ -72,6 +72,8 @@ export class OdooStandin {
 	private readonly held = new Set<http.ServerResponse>();
 	private nextIds: Record<string, number> = { "res.company": 1, "hr.employee": 1, "hr.attendance": 1 };
 	port = 0;
+	/** Added before every answer, ms (a remote Odoo's round trip; the bench). */
+	latencyMs = 0;
 
 	constructor(opts: { database?: string; users?: StandinUser[] } = {}) {
 		this.database = opts.database ?? "standin_db";
@@ -180,6 +182,7 @@ export class OdooStandin {
 		const args = body.params?.args ?? [];
 		const model = service === "object" && method === "execute_kw" ? String(args[3]) : null;
 		const op = service === "object" && method === "execute_kw" ? String(args[4]) : null;
+		if (this.latencyMs) await new Promise(r => setTimeout(r, this.latencyMs));
 		const injection = this.takeInjection(op ?? method, model);
 		this.calls.push({ service, method, model, op, injected: injection?.kind ?? null });
 		if (injection?.kind === "timeout") {
