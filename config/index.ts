@@ -179,6 +179,12 @@ export interface Config {
 	odooConcurrency: number;
 	/** Logs one sync run takes at most (the rest wait for the next). */
 	odooSyncMaxLogs: number;
+	/** How often each node samples its CPU, memory, disk and network, ms (0: only at start). */
+	healthSampleMs: number;
+	/** Samples each node keeps in memory (GET /system/health/metrics history). */
+	healthHistory: number;
+	/** Keep every sample in the system metrics store too (retention: RETENTION_METRICS_DAYS). */
+	healthPersist: boolean;
 }
 
 export class ConfigError extends Error {
@@ -302,6 +308,12 @@ export function smallFacesPlan(env: Env): Config["smallFaces"] {
 	const overlap = int(env, "SMALL_FACES_OVERLAP", 64, 0, 1024);
 	if (overlap >= Math.min(tileW, tileH)) throw new ConfigError("SMALL_FACES_OVERLAP", `must be smaller than the tile (${tile}), got ${overlap}`);
 	return { scale, tileW, tileH, overlap, threshold: num(env, "SMALL_FACES_THRESHOLD", 0.7, 0.05, 0.99) };
+}
+
+function healthSampleMs(env: Env): number {
+	const ms = int(env, "HEALTH_SAMPLE_MS", 60_000, 0, 24 * 3600_000);
+	if (ms > 0 && ms < 100) throw new ConfigError("HEALTH_SAMPLE_MS", `must be 0 or at least 100, got ${ms}`);
+	return ms;
 }
 
 function bool(env: Env, name: string, def: boolean): boolean {
@@ -526,7 +538,10 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		odooRetryMaxMs: int(env, "ODOO_RETRY_MAX_MS", 30_000, 1, 3_600_000),
 		odooAlertFailures: int(env, "ODOO_ALERT_FAILURES", 3, 1, 1000),
 		odooConcurrency: int(env, "ODOO_CONCURRENCY", 4, 1, 32),
-		odooSyncMaxLogs: int(env, "ODOO_SYNC_MAX_LOGS", 10_000, 1, 1_000_000)
+		odooSyncMaxLogs: int(env, "ODOO_SYNC_MAX_LOGS", 10_000, 1, 1_000_000),
+		healthSampleMs: healthSampleMs(env),
+		healthHistory: int(env, "HEALTH_HISTORY", 60, 1, 100_000),
+		healthPersist: bool(env, "HEALTH_PERSIST", true)
 	};
 }
 

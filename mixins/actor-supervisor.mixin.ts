@@ -67,6 +67,7 @@ interface SupervisorVars<D, K extends ActorKey> {
 }
 
 interface SupervisorMethods<D, K extends ActorKey> {
+	handOffAll(ctx: Context): Promise<{ moved: Record<string, unknown>[]; kept: K[] }>;
 	liveActorNodes(): string[];
 	placeFor(key: K, exclude?: Set<string>): string | null;
 	adoptLocal(key: K): Promise<Adoption<K>>;
@@ -186,22 +187,7 @@ export function ActorSupervisorMixin<D extends Lease, K extends ActorKey>(opts: 
 				async handler(this: This, ctx: Context) {
 					this.draining = true;
 					this.broker.broadcast(`${service}.draining`, { nodeID: this.broker.nodeID });
-					const moved: Record<string, unknown>[] = [];
-					const kept: K[] = [];
-					for (const key of [...this.owned.keys()]) {
-						const to = this.placeFor(key, new Set([this.broker.nodeID]));
-						if (!to) {
-							kept.push(key);
-							continue;
-						}
-						try {
-							const r = await ctx.call<{ gapMs: number }, object>(`${service}.move`, { ...at(key), nodeID: to }, { nodeID: this.broker.nodeID });
-							moved.push({ ...at(key), to, gapMs: r.gapMs });
-						} catch (err) {
-							this.logger.warn(`${Kind} not moved off a draining node`, { ...at(key), to, error: (err as Error).message });
-							kept.push(key);
-						}
-					}
+					const { moved, kept } = await this.handOffAll(ctx);
 					this.logger.info("Node drained", { moved: moved.length, kept: kept.length });
 					return { nodeID: this.broker.nodeID, moved, kept };
 				}
@@ -238,6 +224,31 @@ export function ActorSupervisorMixin<D extends Lease, K extends ActorKey>(opts: 
 		},
 
 		methods: {
+			/**
+			 * Move every key this node runs to the node placement picks among the others (drain;
+			 * a restart of the service, services/node-health.service.ts). Keys no other node can
+			 * take stay here.
+			 */
+			async handOffAll(this: This, ctx: Context): Promise<{ moved: Record<string, unknown>[]; kept: K[] }> {
+				const moved: Record<string, unknown>[] = [];
+				const kept: K[] = [];
+				for (const key of [...this.owned.keys()]) {
+					const to = this.placeFor(key, new Set([this.broker.nodeID]));
+					if (!to) {
+						kept.push(key);
+						continue;
+					}
+					try {
+						const r = await ctx.call<{ gapMs: number }, object>(`${service}.move`, { ...at(key), nodeID: to }, { nodeID: this.broker.nodeID });
+						moved.push({ ...at(key), to, gapMs: r.gapMs });
+					} catch (err) {
+						this.logger.warn(`${Kind} not handed off`, { ...at(key), to, error: (err as Error).message });
+						kept.push(key);
+					}
+				}
+				return { moved, kept };
+			},
+
 			/** Live nodes running this service, this one included. */
 			liveActorNodes(this: This): string[] {
 				const nodes = (this.broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as unknown as { name: string; nodeID: string }[])

@@ -1,12 +1,25 @@
 /**
- * Health (gateway role), FUACS section 7: `healthy` when every store answers and inference
- * and actors nodes are there; `degraded` when it answers but cannot recognise (no inference
- * or no actors node); `unhealthy` (503) when a store is unreachable.
+ * Health (gateway role).
+ * - FUACS section 7, `GET /api/v1/health`: `healthy` when every store answers and inference
+ *   and actors nodes are there; `degraded` when it answers but cannot recognise (no inference
+ *   or no actors node); `unhealthy` (503) when a store is unreachable.
+ * - Kubernetes probes beside it, at the root: `GET /health/live` (the process answers) and
+ *   `GET /health/ready` (broker started, stores reachable, required services available; 503
+ *   otherwise).
+ * - The console's system health (seed 002 "System & Health"), collected from every node's own
+ *   sampler (services/node-health.service.ts) and the broker registry: `GET
+ *   /system/health/metrics`, `/system/health/services`, `/system/network-metrics`,
+ *   `/system/uptime`, `/system/version`, and `POST /system/services/{id}/restart`
+ *   (administrators; a rolling restart over the service's nodes, actors handed off first; audited).
  */
-import type { Context, ServiceSchema } from "moleculer";
+import { ServiceBroker, type Context, type ServiceSchema } from "moleculer";
 import type { Config } from "../config";
 import pkg from "../package.json";
 import { PUBLIC } from "../lib/api/route-facts";
+import { ApiError, notFound } from "../lib/errors";
+import { NOT_RESTARTABLE, servicesView, type RegistryEntry } from "../lib/system/registry";
+import type { NodeSample } from "../lib/system/sample";
+import { loadManifest } from "../lib/vision/manifest";
 import { isoSeconds } from "../lib/time";
 import type { GatewayMeta, Implements } from "./schema";
 
@@ -16,6 +29,28 @@ export const SERVICE_NAME = "FUACS Face Recognition Service";
 const STORES = ["sessions", "recognitions", "attendance", "audit", "cameras", "embeddings"];
 /** Services whose absence makes the system `degraded`: it answers, but cannot recognise. */
 const CAPACITY = { inference: "inference", actors: "recognition" } as const;
+/** Services a gateway needs to serve its routes at all (readiness), besides the stores. */
+const REQUIRED = [...STORES, "auth", "users", "blobs"];
+
+/** What a node's sampler answers (nodeHealth.read). */
+export interface NodeReport {
+	nodeID: string;
+	roles: string[];
+	hostname: string;
+	pid: number;
+	version: string;
+	node: string;
+	startedAt: string;
+	uptimeSeconds: number;
+	sampleMs: number;
+	latest: NodeSample | null;
+	history: NodeSample[];
+	services: Record<string, string>;
+}
+type NodeAnswer = { nodeID: string; available: true; report: NodeReport } | { nodeID: string; available: false; error: string };
+
+const serviceId = { type: "string", min: 1, max: 100, pattern: "^[A-Za-z][A-Za-z0-9_.-]*$" } as const;
+const NODE_TIMEOUT_MS = 3000;
 
 interface Report {
 	status: "healthy" | "degraded" | "unhealthy";
@@ -30,9 +65,12 @@ interface Settings {
 
 interface Methods {
 	report(ctx: Context): Promise<Report>;
+	storeChecks(ctx: Context): Promise<Record<string, boolean>>;
+	nodeReports(ctx: Context, limit: number): Promise<NodeAnswer[]>;
+	nodesRunning(service: string): string[];
 }
 
-export default function healthService(_cfg: Config): ServiceSchema<Settings, Methods, object> {
+export default function healthService(cfg: Config): ServiceSchema<Settings, Methods, object> {
 	return {
 		name: "health",
 		settings: { family: "integration" },
@@ -59,9 +97,210 @@ export default function healthService(_cfg: Config): ServiceSchema<Settings, Met
 						components: report.components
 					};
 				}
+			},
+
+			live: {
+				rest: "GET /health/live",
+				family: "face",
+				permission: PUBLIC,
+				openapi: { summary: "Liveness probe: the process answers", tags: ["health"] },
+				handler() {
+					return { status: "alive", nodeID: this.broker.nodeID, uptime: Math.floor(process.uptime()) };
+				}
+			},
+
+			ready: {
+				rest: "GET /health/ready",
+				family: "face",
+				permission: PUBLIC,
+				openapi: { summary: "Readiness probe: broker started, stores reachable, required services available (503 otherwise)", tags: ["health"] },
+				async handler(ctx: Context<unknown, GatewayMeta>) {
+					const available = new Set((this.broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as { name: string }[]).map(x => x.name));
+					const stores = await this.storeChecks(ctx);
+					const services = Object.fromEntries(REQUIRED.map(n => [n, available.has(n)]));
+					const failures = [...(this.broker.started ? [] : ["broker: not started"]), ...Object.entries(stores).filter(([, ok]) => !ok).map(([n]) => `store ${n}: unreachable`), ...Object.entries(services).filter(([, ok]) => !ok).map(([n]) => `service ${n}: not available`)];
+					if (failures.length) ctx.meta.$statusCode = 503;
+					return { status: failures.length ? "not_ready" : "ready", nodeID: this.broker.nodeID, checks: { broker: this.broker.started, stores, services }, failures };
+				}
+			},
+
+			healthMetrics: {
+				rest: "GET /system/health/metrics",
+				family: "console",
+				permission: "system:read",
+				openapi: {
+					summary: "CPU, memory, disk and network of every node, sampled by the node itself (latest and a bounded history)",
+					tags: ["system"],
+					response: { type: "object", properties: { sampleMs: { type: "integer" }, nodes: { type: "array", items: { type: "object", properties: { nodeID: { type: "string" }, available: { type: "boolean" }, roles: { type: "array" }, latest: { type: ["object", "null"] }, history: { type: "array" } } } } } }
+				},
+				params: { limit: { type: "number", integer: true, convert: true, min: 0, max: 100_000, optional: true }, $$strict: true },
+				async handler(ctx: Context<{ limit?: number }>) {
+					const answers = await this.nodeReports(ctx, ctx.params.limit ?? cfg.healthHistory);
+					return {
+						sampleMs: cfg.healthSampleMs,
+						nodes: answers.map(a =>
+							a.available
+								? { nodeID: a.nodeID, available: true, roles: a.report.roles, hostname: a.report.hostname, latest: a.report.latest, history: a.report.history }
+								: { nodeID: a.nodeID, available: false, error: a.error, latest: null, history: [] }
+						)
+					};
+				}
+			},
+
+			healthServices: {
+				rest: "GET /system/health/services",
+				family: "console",
+				permission: "system:read",
+				openapi: {
+					summary: "Every Moleculer service with its nodes, status (running, degraded, down), version and uptime, from the broker registry",
+					tags: ["system"],
+					response: { type: "object", properties: { services: { type: "array", items: { type: "object", properties: { id: { type: "string" }, name: { type: "string" }, version: { type: "string" }, status: { type: "string", enum: ["running", "degraded", "down"] }, available: { type: "integer" }, instances: { type: "integer" }, nodes: { type: "array" } } } }, nodes: { type: "array" } } }
+				},
+				params: { $$strict: true },
+				async handler(ctx: Context) {
+					const answers = await this.nodeReports(ctx, 0);
+					const starts = new Map(answers.flatMap(a => (a.available ? [[a.nodeID, a.report.services] as const] : [])));
+					const entries = this.broker.registry.getServiceList({ skipInternal: true }) as unknown as RegistryEntry[];
+					const nodes = (this.broker.registry.getNodeList({ onlyAvailable: false, withServices: false }) as { id: string; available: boolean }[]).map(n => ({ nodeID: n.id, available: n.available }));
+					return { services: servicesView(entries, starts, new Date(), pkg.version), nodes };
+				}
+			},
+
+			networkMetrics: {
+				rest: "GET /system/network-metrics",
+				family: "console",
+				permission: "system:read",
+				openapi: { summary: "Per node: round trip from this gateway over the transporter, interface rates and counters, addresses", tags: ["system"] },
+				params: { $$strict: true },
+				async handler(ctx: Context) {
+					const answers = await this.nodeReports(ctx, 0);
+					const info = new Map((this.broker.registry.getNodeList({ onlyAvailable: false, withServices: false }) as { id: string; ipList?: string[]; hostname?: string; lastHeartbeatTime?: number }[]).map(n => [n.id, n]));
+					const nodes = await Promise.all(
+						answers.map(async a => {
+							const local = a.nodeID === this.broker.nodeID;
+							const t0 = Date.now();
+							const pong = local ? null : await this.broker.ping(a.nodeID, NODE_TIMEOUT_MS).catch(() => null);
+							const n = info.get(a.nodeID);
+							return {
+								nodeID: a.nodeID,
+								available: a.available,
+								local,
+								roundTripMs: local ? 0 : pong ? (pong as { elapsedTime?: number }).elapsedTime ?? Date.now() - t0 : null,
+								addresses: n?.ipList ?? [],
+								hostname: n?.hostname ?? null,
+								lastHeartbeat: n?.lastHeartbeatTime ? new Date(n.lastHeartbeatTime).toISOString() : null,
+								network: a.available ? (a.report.latest?.network ?? null) : null
+							};
+						})
+					);
+					// The transporter's kind only: its URL may carry credentials.
+					return { transporter: cfg.transporter ? cfg.transporter.split(":")[0] : null, nodes };
+				}
+			},
+
+			uptime: {
+				rest: "GET /system/uptime",
+				family: "console",
+				permission: "system:read",
+				openapi: { summary: "Uptime of this gateway, of every node, and of the cluster (since its oldest live node started)", tags: ["system"] },
+				params: { $$strict: true },
+				async handler(ctx: Context) {
+					const answers = await this.nodeReports(ctx, 0);
+					const nodes = answers.map(a => (a.available ? { nodeID: a.nodeID, available: true, startedAt: a.report.startedAt, uptimeSeconds: a.report.uptimeSeconds } : { nodeID: a.nodeID, available: false, startedAt: null, uptimeSeconds: null }));
+					const oldest = nodes.filter(n => n.startedAt).sort((a, b) => String(a.startedAt).localeCompare(String(b.startedAt)))[0];
+					const uptime = Math.floor(process.uptime());
+					return {
+						nodeID: this.broker.nodeID,
+						uptimeSeconds: uptime,
+						startedAt: new Date(Date.now() - uptime * 1000).toISOString(),
+						cluster: { since: oldest?.startedAt ?? null, uptimeSeconds: oldest?.uptimeSeconds ?? null, nodes: nodes.length, available: nodes.filter(n => n.available).length },
+						nodes
+					};
+				}
+			},
+
+			version: {
+				rest: "GET /system/version",
+				family: "console",
+				permission: "system:read",
+				openapi: { summary: "Version of Rollcall, its runtime, Moleculer, the model set, and of each node", tags: ["system"] },
+				params: { $$strict: true },
+				async handler(ctx: Context) {
+					let models: { set: string; embeddingVersion: number } | null = null;
+					try {
+						const m = loadManifest(cfg.modelsManifest);
+						models = { set: m.set, embeddingVersion: m.embeddingVersion };
+					} catch {
+						/* no manifest on this node */
+					}
+					const answers = await this.nodeReports(ctx, 0);
+					return {
+						name: pkg.name,
+						version: pkg.version,
+						node: process.version,
+						moleculer: ServiceBroker.MOLECULER_VERSION,
+						models,
+						nodes: answers.map(a => (a.available ? { nodeID: a.nodeID, version: a.report.version, node: a.report.node } : { nodeID: a.nodeID, version: null, node: null }))
+					};
+				}
+			},
+
+			restartService: {
+				rest: "POST /system/services/:id/restart",
+				family: "console",
+				permission: "system:admin",
+				audit: { resource: "service", severity: "warning" },
+				openapi: {
+					summary: "Restart a service on each of its nodes in turn (destroyed and made again from its factory); an actor service first hands its actors to its other nodes",
+					tags: ["system"],
+					errors: ["SERVICE_NOT_FOUND", "SERVICE_NOT_RESTARTABLE", "SERVICE_NOT_RESTARTED"]
+				},
+				params: { id: serviceId, $$strict: true },
+				async handler(ctx: Context<{ id: string }, GatewayMeta>) {
+					const name = ctx.params.id;
+					if (NOT_RESTARTABLE.has(name)) throw new ApiError(409, "SERVICE_NOT_RESTARTABLE", `${name} cannot be restarted from the console (it serves this request)`);
+					const nodes = this.nodesRunning(name);
+					if (nodes.length === 0) throw notFound("SERVICE_NOT_FOUND", `No live node runs a service named ${name}`);
+					const results: Record<string, unknown>[] = [];
+					// One node at a time, so the others serve meanwhile.
+					for (const nodeID of nodes) results.push(await ctx.call<Record<string, unknown>, object>("nodeHealth.restart", { service: name }, { nodeID, timeout: Math.max(120_000, cfg.requestTimeout) }));
+					ctx.meta.$audit = { resourceId: name, message: `Restarted ${name} on ${nodes.length} node(s)`, context: { nodes: results } };
+					return { service: name, nodes: results };
+				}
 			}
 		},
 		methods: {
+			async storeChecks(ctx: Context) {
+				const out: Record<string, boolean> = {};
+				await Promise.all(
+					STORES.map(async name => {
+						out[name] = await ctx.call(`${name}.health`, {}, { timeout: NODE_TIMEOUT_MS }).then(
+							() => true,
+							() => false
+						);
+					})
+				);
+				return out;
+			},
+
+			/** Every node running a sampler, with its answer (or why there is none), by nodeID. */
+			async nodeReports(ctx: Context, limit: number) {
+				const ids = [...new Set((this.broker.registry.getServiceList({ skipInternal: true }) as { name: string; nodeID: string }[]).filter(x => x.name === "nodeHealth").map(x => x.nodeID))].sort();
+				return Promise.all(
+					ids.map(async (nodeID): Promise<NodeAnswer> => {
+						try {
+							return { nodeID, available: true, report: await ctx.call<NodeReport, object>("nodeHealth.read", { limit }, { nodeID, timeout: NODE_TIMEOUT_MS }) };
+						} catch (err) {
+							return { nodeID, available: false, error: (err as Error).message };
+						}
+					})
+				);
+			},
+
+			nodesRunning(service: string) {
+				return [...new Set((this.broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as { name: string; nodeID: string }[]).filter(x => x.name === service).map(x => x.nodeID))].sort();
+			},
+
 			async report(ctx: Context): Promise<Report> {
 				const components: Record<string, string> = {};
 				const failures: string[] = [];

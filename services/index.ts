@@ -7,6 +7,7 @@ import type { Config, Role } from "../config";
 import { brokerOptions } from "../moleculer.config";
 import apiService from "./gateway/api.service";
 import healthService from "./health.service";
+import nodeHealthService from "./node-health.service";
 import apiKeysService from "./console/apikeys.service";
 import authService from "./console/auth.service";
 import developerService from "./console/developer.service";
@@ -95,11 +96,13 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		exportsService,
 		recognitionLogsService,
 		odooService,
-		odooSyncLogsService
+		odooSyncLogsService,
+		nodeHealthService
 	],
-	inference: [inferenceService],
-	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService, odooSyncService],
-	gateway: [apiService, healthService, rolesService, developerService, detectionsLiveService, faceHealthService, faceDetectionService, faceRecognitionService, faceAnalysisService, antiSpoofingService]
+	// Every role runs its node's sampler (nodeHealth).
+	inference: [inferenceService, nodeHealthService],
+	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService, odooSyncService, nodeHealthService],
+	gateway: [apiService, healthService, nodeHealthService, rolesService, developerService, detectionsLiveService, faceHealthService, faceDetectionService, faceRecognitionService, faceAnalysisService, antiSpoofingService]
 };
 
 /**
