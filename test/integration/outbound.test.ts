@@ -197,6 +197,21 @@ describeWithRtsp("outbound URLs: one policy on every entry point", () => {
 		await call(node, `/cameras/${cam.body.data.id}`, { method: "DELETE", token });
 	}, 40_000);
 
+	it("Odoo: a base URL on a denied name is refused when saved and when tested; the client follows no redirect (to a denied address or any)", async () => {
+		const conn = { database: "db", username: "sync@example.com", apiKey: "odoo-key-0123456789" };
+		const bad = await call(node, "/odoo/config", { method: "PUT", token, body: { ...conn, baseUrl: `http://evil.test:${rp}` } });
+		expect(bad.status).toBe(400);
+		expect(bad.body.error).toMatchObject({ code: "URL_NOT_ALLOWED", details: [{ field: "baseUrl", issue: "deny-list" }] });
+		const saved = await call(node, "/odoo/config", { method: "PUT", token, body: { ...conn, baseUrl: `http://127.0.0.1:${hp}/to-denied` } });
+		expect(saved.status).toBe(200);
+		const tried = await call(node, "/odoo/test", { token, body: { baseUrl: `http://mixed.test:${rp}` } });
+		expect(tried.status).toBe(400);
+		expect(tried.body.error).toMatchObject({ code: "URL_NOT_ALLOWED", details: [{ field: "baseUrl", issue: "deny-list" }] });
+		const test = await call(node, "/odoo/test", { token, body: {} });
+		expect(test.body.data).toMatchObject({ ok: false, error: { code: "ODOO_UNREACHABLE", message: expect.stringContaining("refused (redirect: \"error\")") } });
+		expect((await refusals()).filter(a => a.context.use === "odoo").map(a => a.context.field)).toEqual(["baseUrl", "baseUrl"]);
+	});
+
 	it("console cameras: create, update and import refuse a denied stream URL; test-connection and snapshot refuse a redirect; all audited with the user", async () => {
 		const create = await call(node, "/cameras", { token, body: { name: "evil", streamType: "RTSP", streamUrl: `rtsp://evil.test:${rp}/live`, enabled: false } });
 		expect(create.status).toBe(400);
@@ -219,7 +234,7 @@ describeWithRtsp("outbound URLs: one policy on every entry point", () => {
 		}
 		const ok = await call(node, `/cameras/${good.body.data.id}/test-connection`, { method: "POST", token });
 		expect(ok.body.data).toMatchObject({ success: true });
-		const audit = (await refusals()).filter(a => a.actor === ADMIN.email);
+		const audit = (await refusals()).filter(a => a.actor === ADMIN.email && a.context.use === "camera");
 		expect(audit.map(a => a.context.field)).toEqual(["streamUrl", "streamUrl", "cameras[0].streamUrl", "rtspUrl", "rtspUrl"]);
 		const listed = await call(node, `/audit${q({ action: "outbound.refused", page: 1, pageSize: 100 })}`, { token });
 		expect(listed.body.data.length).toBeGreaterThanOrEqual(audit.length);
