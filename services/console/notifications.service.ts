@@ -71,6 +71,16 @@ interface Methods {
 	visibleTo(reader: string): Promise<NotificationDoc[]>;
 }
 
+/**
+ * Ids that sort as they were made, so two notifications of the same millisecond keep their
+ * order (newest first) rather than a random one: time, a per-process sequence, randomness.
+ */
+let sequence = 0;
+function notificationId(): string {
+	sequence = (sequence + 1) % 36 ** 4;
+	return `NOTIF-${Date.now().toString(36).padStart(9, "0")}${sequence.toString(36).padStart(4, "0")}-${crypto.randomBytes(4).toString("hex")}`;
+}
+
 export default function notificationsService(cfg: Config): ServiceSchema<Settings, Methods, DbVars> {
 	return {
 		name: "notifications",
@@ -139,7 +149,7 @@ export default function notificationsService(cfg: Config): ServiceSchema<Setting
 				async handler(ctx: Context<{ userId?: string | null; title: string; message?: string; level: Level; link?: string }>) {
 					const p = ctx.params;
 					const doc: NotificationDoc = {
-						_id: crypto.randomUUID(),
+						_id: notificationId(),
 						userId: p.userId ?? null,
 						title: p.title,
 						message: p.message ?? "",
@@ -164,7 +174,7 @@ export default function notificationsService(cfg: Config): ServiceSchema<Setting
 			},
 
 			async visibleTo(reader: string) {
-				const docs: NotificationDoc[] = await this.adapter.find({ query: { $or: [{ userId: reader }, { userId: null }] }, sort: ["-timestamp"], limit: MAX_SCAN });
+				const docs: NotificationDoc[] = await this.adapter.find({ query: { $or: [{ userId: reader }, { userId: null }] }, sort: ["-timestamp", "-_id"], limit: MAX_SCAN });
 				return docs.filter(d => !(d.dismissedBy ?? []).includes(reader));
 			}
 		} satisfies Implements<Methods, Settings, DbVars>
