@@ -7,11 +7,15 @@
  * process; the bench calls it over HTTP like the Java backend, and reads the child's peak
  * resident memory (VmHWM) from /proc.
  *
- *   npm run bench:enroll -- [--runs 5] [--clip FILE.mp4]
+ *   npm run bench:enroll -- [--runs 5] [--grain 3] [--clip FILE.mp4]
  *
- * Without --clip it renders a 10 s 1920x1080 25 fps H.264 clip of a real face (sample photo
- * of @vladmandic/face-api) at crf 18, kept in the temp folder between runs. Needs Debian's
- * ffmpeg for the reference figure (apt-get install ffmpeg); says so when it is missing.
+ * Without --clip it renders two 10 s 1920x1080 25 fps H.264 clips of a real face (sample
+ * photo of @vladmandic/face-api) at crf 18, GOP 50, with sensor-like grain (`--grain`, levels;
+ * 3 gives ~3.6 Mbit/s, 0 a clean 1.6 Mbit/s render), kept in the temp folder between runs:
+ * one without B-frames (every frame a reference frame, as phones record: every frame must be
+ * decoded) and one with 2 B-frames (which the sampled decode skips). For each clip, in turn
+ * and back to back, `generate` over HTTP and Debian's `ffmpeg -threads 1 -i clip -f null -`
+ * (apt-get install ffmpeg; says so when it is missing), medians of --runs and their ratio.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -26,20 +30,38 @@ function arg(name: string): string | undefined {
 	return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const RUNS = Number(arg("runs") ?? 5);
+const GRAIN = Number(arg("grain") ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const kb = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 
+const HAVE_FFMPEG = spawnSync("ffmpeg", ["-version"], { encoding: "utf8" }).status === 0;
+
+/** One `ffmpeg -threads 1 -i file -f null -` (decode only), ms; null without Debian's ffmpeg. */
 function ffmpegDecodeMs(file: string): number | null {
-	const probe = spawnSync("ffmpeg", ["-version"], { encoding: "utf8" });
-	if (probe.status !== 0) return null;
-	const times: number[] = [];
-	for (let i = 0; i < RUNS; i++) {
-		const t = performance.now();
-		const r = spawnSync("ffmpeg", ["-v", "error", "-threads", "1", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
-		if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
-		times.push(performance.now() - t);
+	if (!HAVE_FFMPEG) return null;
+	const t = performance.now();
+	const r = spawnSync("ffmpeg", ["-v", "error", "-threads", "1", "-i", file, "-f", "null", "-"], { encoding: "utf8" });
+	if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+	return performance.now() - t;
+}
+
+interface ClipKind {
+	name: string;
+	bframes: number;
+}
+const KINDS: ClipKind[] = [
+	{ name: "no B-frames", bframes: 0 },
+	{ name: "B-frames", bframes: 2 }
+];
+
+async function renderClip(kind: ClipKind): Promise<string> {
+	const clip = path.join(os.tmpdir(), `rollcall-bench-enroll-1080p-10s-gop50-b${kind.bframes}-g${GRAIN}.mp4`);
+	if (!fs.existsSync(clip)) {
+		console.log(`rendering ${clip} ...`);
+		await makeFaceVideo(clip + ".part.mp4", { ...FACES.anna, width: 1920, height: 1080, fps: 25, seconds: 10, motion: "zoom", crf: 18, preset: "medium", keyint: 50, bframes: kind.bframes, grain: GRAIN });
+		fs.renameSync(clip + ".part.mp4", clip);
 	}
-	return median(times);
+	return clip;
 }
 
 /** A valid MP4 of about `bytes`: the clip followed by a top-level `free` box (ignored by players). */
@@ -54,17 +76,12 @@ function paddedMp4(src: string, dest: string, bytes: number): void {
 
 async function main() {
 	const uploads = fs.mkdtempSync(path.join(os.tmpdir(), "rollcall-bench-enroll-"));
-	let clip = arg("clip");
-	if (!clip) {
-		clip = path.join(os.tmpdir(), "rollcall-bench-enroll-1080p-10s.mp4");
-		if (!fs.existsSync(clip)) {
-			await makeFaceVideo(clip + ".part.mp4", { ...FACES.anna, width: 1920, height: 1080, fps: 25, seconds: 10, motion: "zoom", crf: 18, preset: "medium" });
-			fs.renameSync(clip + ".part.mp4", clip);
-		}
-	}
+	const given = arg("clip");
+	const clips = given ? [{ name: "given clip", file: given }] : [];
+	if (!given) for (const k of KINDS) clips.push({ name: k.name, file: await renderClip(k) });
 	fs.mkdirSync(path.join(uploads, "identity", "201"), { recursive: true });
-	fs.copyFileSync(clip, path.join(uploads, "identity", "201", "clip.mp4"));
-	const mb = fs.statSync(clip).size / 1024 / 1024;
+	clips.forEach((c, i) => fs.copyFileSync(c.file, path.join(uploads, "identity", "201", `clip${i}.mp4`)));
+	if (!HAVE_FFMPEG) console.log("ffmpeg -threads 1 decode: Debian's ffmpeg is not installed (apt-get install ffmpeg): no reference figures, no ratios");
 
 	// ENROLL_* and INFERENCE_* variables of the bench's environment reach the node.
 	const tuning = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => /^(ENROLL|INFERENCE)_/.test(k) && v !== undefined)) as Record<string, string>;
@@ -72,16 +89,16 @@ async function main() {
 	const pid = node.proc.pid!;
 	try {
 		const headers = { "X-API-Key": TEST_API_KEY, "Content-Type": "application/json" };
-		const generate = async () => {
+		const generate = async (i: number) => {
 			const t = performance.now();
-			const res = await fetch(`${node.baseUrl}/embeddings/generate`, { method: "POST", headers, body: JSON.stringify({ videoUrl: "/uploads/identity/201/clip.mp4", submissionId: 1 }) });
+			const res = await fetch(`${node.baseUrl}/embeddings/generate`, { method: "POST", headers, body: JSON.stringify({ videoUrl: `/uploads/identity/201/clip${i}.mp4`, submissionId: 1 }) });
 			const body = (await res.json()) as any;
 			if (res.status !== 200) throw new Error(`generate answered ${res.status}: ${JSON.stringify(body)}`);
 			return { ms: performance.now() - t, data: body.data };
 		};
-		// Peak memory of a 50 MB upload on the fresh node: the clip padded to 50 MB, validated over HTTP.
+		// Peak memory of a 50 MB upload on the fresh node: the first clip padded to 50 MB, validated over HTTP.
 		const big = path.join(uploads, "upload-50mb.mp4");
-		paddedMp4(clip, big, 50 * 1024 * 1024 - 4096);
+		paddedMp4(clips[0].file, big, 50 * 1024 * 1024 - 4096);
 		const rssBefore = kb(pid, "VmRSS");
 		const hwmBefore = kb(pid, "VmHWM");
 		const form = new FormData();
@@ -92,22 +109,37 @@ async function main() {
 		const validateMs = performance.now() - t;
 		if (res.status !== 200) throw new Error(`validate answered ${res.status}: ${JSON.stringify(validate)}`);
 		const hwmAfter = kb(pid, "VmHWM");
-
 		const hwmBeforeGenerate = kb(pid, "VmHWM");
-		const warm = await generate(); // first call loads nothing new, but warms the engine's buffers
-		const times: number[] = [];
-		for (let i = 0; i < RUNS; i++) times.push((await generate()).ms);
-		const ffmpeg = ffmpegDecodeMs(clip);
-		const gen = median(times);
 
 		const r1 = (x: number) => Math.round(x);
 		if (Object.keys(tuning).length) console.log(`node settings: ${JSON.stringify(tuning)}`);
-		console.log(`clip: ${clip} (${mb.toFixed(1)} MB, 10 s 1080p H.264), ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)}`);
-		console.log(`generate (HTTP, median of ${RUNS}): ${r1(gen)} ms [${times.map(r1).join(", ")}]; ${warm.data.totalFrames} frames sampled, ${warm.data.framesWithFace} with a face, quality ${warm.data.quality}`);
-		if (ffmpeg === null) console.log("ffmpeg -threads 1 decode: ffmpeg not installed (apt-get install ffmpeg)");
-		else console.log(`ffmpeg -threads 1 decode (median of ${RUNS}): ${r1(ffmpeg)} ms; generate / ffmpeg = ${(gen / ffmpeg).toFixed(2)}x`);
-		console.log(`validate 50 MB upload: ${r1(validateMs)} ms, quality ${validate.data.quality}; node RSS before ${r1(rssBefore / 1024)} MB, peak (VmHWM) before ${r1(hwmBefore / 1024)} MB, after ${r1(hwmAfter / 1024)} MB (a fresh node: the upload comes first)`);
-		console.log(`node peak (VmHWM) after the ${RUNS + 1} generate runs: ${r1(kb(pid, "VmHWM") / 1024)} MB (before them ${r1(hwmBeforeGenerate / 1024)} MB)`);
+		console.log(`${os.cpus().length} cores; /proc/loadavg at start: ${fs.readFileSync("/proc/loadavg", "utf8").trim()}`);
+		for (const [i, c] of clips.entries()) {
+			const warm = await generate(i); // the first call warms the engine's buffers
+			const gen: number[] = [];
+			const ff: number[] = [];
+			const ratios: number[] = [];
+			// Back to back, alternating, so both see the same machine load.
+			for (let r = 0; r < RUNS; r++) {
+				const g = (await generate(i)).ms;
+				const f = ffmpegDecodeMs(c.file);
+				gen.push(g);
+				if (f !== null) {
+					ff.push(f);
+					ratios.push(g / f);
+				}
+			}
+			const mb = fs.statSync(c.file).size / 1024 / 1024;
+			console.log(`\n${c.name}: ${c.file} (${mb.toFixed(1)} MB, ${((mb * 8 * 1.048576) / 10).toFixed(1)} Mbit/s over 10 s)`);
+			console.log(`  generate (HTTP), median of ${RUNS}: ${r1(median(gen))} ms [${gen.map(r1).join(", ")}]; ${warm.data.totalFrames} frames sampled, ${warm.data.framesWithFace} with a face, quality ${warm.data.quality}`);
+			if (ff.length) {
+				console.log(`  ffmpeg -threads 1 decode, median of ${RUNS}: ${r1(median(ff))} ms [${ff.map(r1).join(", ")}]`);
+				console.log(`  generate / ffmpeg: median ${median(ratios).toFixed(2)}x [${ratios.map(x => x.toFixed(2)).join(", ")}]`);
+			}
+			console.log(`  /proc/loadavg after: ${fs.readFileSync("/proc/loadavg", "utf8").trim()}`);
+		}
+		console.log(`\nvalidate 50 MB upload: ${r1(validateMs)} ms, quality ${validate.data.quality}; node RSS before ${r1(rssBefore / 1024)} MB, peak (VmHWM) before ${r1(hwmBefore / 1024)} MB, after ${r1(hwmAfter / 1024)} MB (a fresh node: the upload comes first)`);
+		console.log(`node peak (VmHWM) after the generate runs: ${r1(kb(pid, "VmHWM") / 1024)} MB (before them ${r1(hwmBeforeGenerate / 1024)} MB)`);
 	} finally {
 		await node.stop();
 		fs.rmSync(uploads, { recursive: true, force: true });

@@ -190,6 +190,7 @@ export default function enrollmentService(cfg: Config): ServiceSchema<Settings, 
 					width: cfg.enrollFrameWidth,
 					threads: cfg.enrollDecodeThreads,
 					fastDecode: true,
+					inline: cfg.enrollDecodeInline,
 					connectTimeoutMs: cfg.cameraConnectTimeout,
 					readTimeoutMs: cfg.cameraReadTimeout,
 					outbound: { policy: outboundPolicy(cfg), use: "video" }

@@ -64,11 +64,19 @@ export interface FaceVideoOptions {
 	seconds?: number;
 	/** Frames between key frames (default: one per second). */
 	keyint?: number;
+	/** Most consecutive B-frames (default 2; 0 = none: every frame a reference, as phones record). */
+	bframes?: number;
 	motion?: Motion;
 	/** Brightness multiplier (0.15 = a very dark room); 1 leaves it. */
 	darken?: number;
 	/** Gaussian blur sigma in output pixels (an out-of-focus camera). */
 	blur?: number;
+	/**
+	 * Sensor noise: each pixel of each frame moves by up to +-grain levels (a fixed-seed
+	 * random sequence, so a clip is the same every time). A phone's grain is what makes its
+	 * recordings 5-10 Mbit/s at 1080p; 0 (default) leaves the frames clean.
+	 */
+	grain?: number;
 	/**
 	 * Height of the focus (the face box, or the whole photo) as a share of the frame height:
 	 * default 0.55 for a face (its box then covers ~20% of a 4:3 frame) and 1 for a whole
@@ -144,6 +152,40 @@ async function renderPhoto(p: Plate, focus: FaceBox | undefined, t: number, o: R
 	if (o.darken !== undefined && o.darken !== 1) img = img.linear(o.darken, 0);
 	if (o.blur !== undefined && o.blur >= 0.3) img = img.blur(o.blur);
 	return img.raw().toBuffer();
+}
+
+/**
+ * Sensor-like noise: a fixed table of +-amp values (xorshift32, fixed seed) read from a
+ * different random offset for each frame, so the noise changes every frame (as a sensor's
+ * does, which is what costs bits) while a clip stays the same from run to run.
+ */
+class Grain {
+	private table: Int8Array;
+	private seed = 0x2545f491;
+	constructor(
+		private readonly amp: number,
+		frameBytes: number
+	) {
+		this.table = new Int8Array(frameBytes * 2);
+		const span = 2 * amp + 1;
+		for (let i = 0; i < this.table.length; i++) this.table[i] = (this.next() % span) - amp;
+	}
+	private next(): number {
+		let x = this.seed;
+		x ^= x << 13;
+		x ^= x >>> 17;
+		x ^= x << 5;
+		this.seed = x;
+		return x >>> 0;
+	}
+	apply(rgb: Buffer): void {
+		const t = this.table;
+		const off = this.next() % (t.length - rgb.length);
+		for (let i = 0; i < rgb.length; i++) {
+			const v = rgb[i] + t[off + i];
+			rgb[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+		}
+	}
 }
 
 /** Colour bars with a moving gradient: structure and motion, but no face. */
@@ -231,8 +273,8 @@ export async function makeFaceVideo(file: string, opts: FaceVideoOptions): Promi
 		// Time base and size come from the frames.
 		context: { framerate: new av.Rational(fps, 1) },
 		gopSize: keyint,
-		maxBFrames: 2,
-		options: { preset: opts.preset ?? "veryfast", crf: opts.crf ?? 23, "x264-params": `keyint=${keyint}:min-keyint=${keyint}:scenecut=0` }
+		maxBFrames: opts.bframes ?? 2,
+		options: { preset: opts.preset ?? "veryfast", crf: opts.crf ?? 23, "x264-params": `keyint=${keyint}:min-keyint=${keyint}:scenecut=0:bframes=${opts.bframes ?? 2}` }
 	});
 	const muxer = await Muxer.open(file, { format });
 	const index = muxer.addStream(encoder);
@@ -244,7 +286,9 @@ export async function makeFaceVideo(file: string, opts: FaceVideoOptions): Promi
 	};
 	let frames = 0;
 	try {
+		const grain = opts.grain && opts.grain > 0 ? new Grain(Math.round(opts.grain), width * height * 3) : null;
 		const emit = async (rgb: Buffer) => {
+			grain?.apply(rgb);
 			const frame = Frame.fromVideoBuffer(rgbToI420(rgb, width, height), { width, height, format: AV_PIX_FMT_YUV420P, timeBase });
 			frame.pts = BigInt(frames++);
 			try {
