@@ -8,6 +8,7 @@
  * A track seen in `unknownAfter` frames with no sighting is `unknown` (it can still be
  * confirmed later). One person walking past is one track, one detection. Pure.
  */
+import { similarityFromCosine } from "../vision/similarity";
 import { MARGIN_COSINE, SIGHTINGS_TO_REPORT, STRONG_SIMILARITY } from "./matcher";
 
 export type Box = [number, number, number, number];
@@ -17,6 +18,22 @@ export interface GalleryHit {
 	employeeId: string;
 	cosine: number;
 	similarity: number;
+}
+
+/** A gallery point as `gallery.search` answers it (highest cosine first). */
+export interface GalleryPoint {
+	score: number;
+	payload: { profileId: string; employeeId: string };
+}
+
+/**
+ * A face's two candidates from its `gallery.search` answer (limit 2): the best, and the
+ * second only when it is another person (a person's own photos are one candidate), with
+ * their calibrated similarity. What the tracker's guard reads (monitors and the stream alike).
+ */
+export function candidatesOf(hits: readonly GalleryPoint[]): { best: GalleryHit | null; second: GalleryHit | null } {
+	const [a, b] = hits.map(h => ({ profileId: h.payload.profileId, employeeId: h.payload.employeeId, cosine: h.score, similarity: similarityFromCosine(h.score) }));
+	return { best: a ?? null, second: b && a && b.profileId !== a.profileId ? b : null };
 }
 
 export interface TrackedFace {

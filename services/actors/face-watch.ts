@@ -10,9 +10,8 @@ import sharp from "sharp";
 import type { ServiceBroker } from "moleculer";
 import { framePayload } from "../../lib/cluster/frame-transport";
 import { RateGate } from "../../lib/alerts/alerts";
-import { CameraTracker, type GalleryHit, type Track } from "../../lib/recognition/tracker";
+import { CameraTracker, candidatesOf, type GalleryPoint, type Track } from "../../lib/recognition/tracker";
 import type { AnalyzeResult } from "../../lib/vision/engine";
-import { similarityFromCosine } from "../../lib/vision/similarity";
 import type { VideoFrame } from "../../lib/video/frame-source";
 
 const REFRESH_MS = 30_000;
@@ -54,15 +53,9 @@ export class FaceWatch {
 		const sy = frame.sourceHeight / result.height;
 		const faces = await Promise.all(
 			result.faces.map(async f => {
-				let best: GalleryHit | null = null;
-				let second: GalleryHit | null = null;
-				if (f.embedding) {
-					const hits = await this.broker.call<{ score: number; payload: { profileId: string; employeeId: string } }[], object>("gallery.search", { vector: f.embedding, limit: 2, embeddingVersion: f.embeddingVersion });
-					const [a, b] = hits.map(h => ({ profileId: h.payload.profileId, employeeId: h.payload.employeeId, cosine: h.score, similarity: similarityFromCosine(h.score) }));
-					best = a ?? null;
-					// The second best is another person (a person's own photos are one candidate).
-					second = b && a && b.profileId !== a.profileId ? b : null;
-				}
+				const { best, second } = f.embedding
+					? candidatesOf(await this.broker.call<GalleryPoint[], object>("gallery.search", { vector: f.embedding, limit: 2, embeddingVersion: f.embeddingVersion }))
+					: { best: null, second: null };
 				return { box: f.box, embedding: f.embedding ?? null, best, second, quality: f.quality.overall, raw: f };
 			})
 		);

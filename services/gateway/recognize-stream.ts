@@ -29,10 +29,9 @@ import type { Config } from "../../config";
 import { hasPermission } from "../../lib/api/route-facts";
 import { inCallerPixels, type FoundFace } from "../../lib/face-api/format";
 import { ImageRefusal, normalizeImage } from "../../lib/images/safe-image";
-import { CameraTracker, type GalleryHit, type Track } from "../../lib/recognition/tracker";
+import { CameraTracker, candidatesOf, type GalleryHit, type GalleryPoint, type Track } from "../../lib/recognition/tracker";
 import { FrameGate, type DropReason } from "../../lib/stream/frame-gate";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, parseClientMessage, shouldLog, STREAM_ERRORS, streamFace, type FaceFacts, type FrameId, type StreamErrorCode, type StreamFace } from "../../lib/stream/protocol";
-import { similarityFromCosine } from "../../lib/vision/similarity";
 import type { Principal } from "../schema";
 import type { Credentials } from "./credentials";
 import type { LiveRelay } from "./live-relay";
@@ -165,9 +164,7 @@ export class RecognizeStreams {
 	/** The two best gallery matches of a face (the second only when it is another person). */
 	async matches(f: FoundFace): Promise<{ best: GalleryHit | null; second: GalleryHit | null }> {
 		if (!f.embedding) return { best: null, second: null };
-		const hits = await this.deps.broker.call<{ score: number; payload: { profileId: string; employeeId: string } }[], object>("gallery.search", { vector: f.embedding, limit: 2, embeddingVersion: f.embeddingVersion });
-		const [a, b] = hits.map(h => ({ profileId: h.payload.profileId, employeeId: h.payload.employeeId, cosine: h.score, similarity: similarityFromCosine(h.score) }));
-		return { best: a ?? null, second: b && a && b.profileId !== a.profileId ? b : null };
+		return candidatesOf(await this.deps.broker.call<GalleryPoint[], object>("gallery.search", { vector: f.embedding, limit: 2, embeddingVersion: f.embeddingVersion }));
 	}
 
 	stats() {

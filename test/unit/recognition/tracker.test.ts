@@ -1,4 +1,5 @@
-import { CameraTracker, iou, type Box, type GalleryHit, type TrackedFace } from "../../../lib/recognition/tracker";
+import { CameraTracker, candidatesOf, iou, type Box, type GalleryHit, type TrackedFace } from "../../../lib/recognition/tracker";
+import { similarityFromCosine } from "../../../lib/vision/similarity";
 
 /** A unit vector along axis k, slightly perturbed: distinct people are orthogonal here. */
 function person(k: number, jitter = 0): number[] {
@@ -70,5 +71,18 @@ describe("face tracks of a camera", () => {
 		expect(iou([0, 0, 10, 10], [0, 0, 10, 10])).toBe(1);
 		expect(iou([0, 0, 10, 10], [5, 0, 15, 10])).toBeCloseTo(1 / 3);
 		expect(iou([0, 0, 10, 10], [20, 20, 30, 30])).toBe(0);
+	});
+});
+
+describe("candidatesOf: a face's gallery answer as the tracker reads it", () => {
+	const point = (profileId: string, score: number) => ({ score, payload: { profileId, employeeId: `E-${profileId}` } });
+	it("keeps the best, and the second only when it is another person, with calibrated similarity", () => {
+		const two = candidatesOf([point("a", 0.7), point("b", 0.4)]);
+		expect(two.best).toEqual({ profileId: "a", employeeId: "E-a", cosine: 0.7, similarity: similarityFromCosine(0.7) });
+		expect(two.second).toEqual({ profileId: "b", employeeId: "E-b", cosine: 0.4, similarity: similarityFromCosine(0.4) });
+		// Two photos of the same person are one candidate.
+		expect(candidatesOf([point("a", 0.7), point("a", 0.6)]).second).toBeNull();
+		expect(candidatesOf([point("a", 0.7)])).toEqual({ best: expect.objectContaining({ profileId: "a" }), second: null });
+		expect(candidatesOf([])).toEqual({ best: null, second: null });
 	});
 });
