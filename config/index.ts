@@ -152,6 +152,10 @@ export interface Config {
 	outboundHosts: Record<string, string[]>;
 	/** Retention: detections, their thumbnails and event logs (recognitions) older than this many days are deleted. */
 	retentionDetectionsDays: number;
+	/** The per-frame detection event log keeps at most this many events (its oldest go). */
+	detectionEventsMax: number;
+	/** How long a send-frame job waits for the camera's frame (ms). */
+	sendFrameTimeoutMs: number;
 	/** Retention: audit documents older than this many days are deleted. */
 	retentionAuditDays: number;
 	/** Retention: system metric samples older than this many days are deleted. */
@@ -527,6 +531,8 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		outboundDeny: cidrs(env, "OUTBOUND_DENY"),
 		outboundHosts: hostsMap(env, "OUTBOUND_HOSTS"),
 		retentionDetectionsDays: int(env, "RETENTION_DETECTIONS_DAYS", 90, 1, 36_500),
+		detectionEventsMax: int(env, "DETECTION_EVENTS_MAX", 200_000, 100, 100_000_000),
+		sendFrameTimeoutMs: int(env, "SEND_FRAME_TIMEOUT_MS", 20_000, 1000, 600_000),
 		retentionAuditDays: int(env, "RETENTION_AUDIT_DAYS", 365, 1, 36_500),
 		retentionMetricsDays: int(env, "RETENTION_METRICS_DAYS", 30, 1, 36_500),
 		retentionEveryMs: int(env, "RETENTION_EVERY_MS", 24 * 3600_000, 0, 366 * 24 * 3600_000),

@@ -8,6 +8,7 @@ import * as audit from "./audit.model";
 import * as banner from "./banner.model";
 import * as camera from "./camera.model";
 import * as detection from "./detection.model";
+import * as detectionEvent from "./detection-event.model";
 import * as face from "./face.model";
 import * as job from "./job.model";
 import * as login from "./login.model";
@@ -42,6 +43,7 @@ export const models = {
 	preferences: preference,
 	faces: face,
 	detections: detection,
+	detection_events: detectionEvent,
 	attendance_logs: attendanceLog,
 	attendance_sightings: attendanceSighting,
 	shifts: shift,

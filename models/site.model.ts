@@ -8,6 +8,7 @@ export const schema = new Schema(
 		timezone: { type: String, required: true },
 		onSiteAbsenceMinutes: { type: Number, required: true },
 		lateAfterMinutes: { type: Number, required: true },
+		recognition: { type: Schema.Types.Mixed, default: undefined },
 		updatedAt: { type: Date },
 		updatedBy: { type: String, default: null },
 		version: { type: Number, default: 1 }

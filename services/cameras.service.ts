@@ -258,7 +258,9 @@ export default function camerasService(cfg: Config): ServiceSchema<{ family: str
 				openapi: { summary: "Add a camera (id optional: CAM-NN is made from its number)", tags: ["cameras"], response: CAMERA_RESPONSE, errors: ["CAMERA_EXISTS", "INVALID_CAMERA_URL", "URL_NOT_ALLOWED"] },
 				params: { id: { ...idParam, optional: true }, cameraId: { type: "number", integer: true, min: 1, max: 32767, optional: true }, ...editable(false), $$strict: true },
 				async handler(ctx: Context<Editable & { id?: string; cameraId?: number }>) {
-					const doc = this.build(ctx.params, await this.taken());
+					// Without its own interval: the recognition settings' default (GET /detections/provider/config).
+					const sampleInterval = ctx.params.sampleInterval ?? (await ctx.call<{ sampleInterval: number }, object>("site.recognition", {}).then(r => r.sampleInterval, () => undefined));
+					const doc = this.build({ ...ctx.params, ...(sampleInterval !== undefined ? { sampleInterval } : {}) }, await this.taken());
 					await guardUrl(ctx, cfg, doc.streamUrl, "camera", "streamUrl");
 					try {
 						await this.adapter.insert(doc);

@@ -2,6 +2,9 @@
  * Which services a node runs, by role. A cluster admin starts a node with
  * SERVICES=gateway|actors|inference|storage (comma-separated; all by default).
  */
+import detectionEventsService from "./console/detection-events.service";
+import detectionProviderService from "./console/detection-provider.service";
+import detectionFramesService from "./detection-frames.service";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import type { Config, Role } from "../config";
 import { brokerOptions } from "../moleculer.config";
@@ -80,6 +83,7 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 		galleryService,
 		facesService,
 		detectionsService,
+		detectionEventsService,
 		siteService,
 		shiftsService,
 		attendanceSightingsService,
@@ -101,8 +105,8 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 	],
 	// Every role runs its node's sampler (nodeHealth).
 	inference: [inferenceService, nodeHealthService],
-	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService, odooSyncService, nodeHealthService],
-	gateway: [apiService, healthService, nodeHealthService, rolesService, developerService, detectionsLiveService, faceHealthService, faceDetectionService, faceRecognitionService, faceAnalysisService, antiSpoofingService]
+	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService, odooSyncService, nodeHealthService, detectionFramesService],
+	gateway: [apiService, healthService, nodeHealthService, rolesService, developerService, detectionsLiveService, detectionProviderService, faceHealthService, faceDetectionService, faceRecognitionService, faceAnalysisService, antiSpoofingService]
 };
 
 /**

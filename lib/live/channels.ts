@@ -87,6 +87,9 @@ function consoleMessage(event: string, p: Payload): LiveMessage | null {
 	switch (event) {
 		case "live.detection":
 			return { channel: "detections", cameraId: num(p.cameraId), message: { type: "detection", channel: "detections", cameraId: p.cameraId, detection: p } };
+		case "detections.job":
+			// A send-frame job's state (and its result once completed): to the camera's subscribers.
+			return { channel: "detections", cameraId: num(p.cameraId), message: { type: "detection-job", channel: "detections", cameraId: p.cameraId ?? null, job: p } };
 		case "live.camera.status":
 			if (p.slotId !== undefined) return null; // a session's camera, not a monitored one
 			return {
@@ -125,7 +128,8 @@ export const CHANNEL_EVENTS = [
 	"banners.changed",
 	"exports.progress",
 	"odoo.sync.progress",
-	"audit.recorded"
+	"audit.recorded",
+	"detections.job"
 ] as const;
 
 function num(v: unknown): number | undefined {

@@ -6,7 +6,7 @@
  */
 
 /** What a run counts, in the order it deletes. */
-export const RETENTION_KINDS = ["detections", "thumbnails", "eventLogs", "recognitionLogs", "audit", "jobs", "exports", "systemMetrics"] as const;
+export const RETENTION_KINDS = ["detections", "thumbnails", "eventLogs", "recognitionLogs", "detectionEvents", "audit", "jobs", "exports", "systemMetrics"] as const;
 export type RetentionKind = (typeof RETENTION_KINDS)[number];
 export type RetentionCounts = Record<RetentionKind, number>;
 
@@ -38,7 +38,7 @@ export function cutoffs(now: Date, ages: RetentionAges): Cutoffs {
  * stays until the outbox has given it up).
  */
 export interface AgedStore {
-	kind: "detections" | "eventLogs" | "recognitionLogs" | "audit" | "systemMetrics";
+	kind: "detections" | "eventLogs" | "recognitionLogs" | "detectionEvents" | "audit" | "systemMetrics";
 	service: string;
 	field: string;
 	cutoff: keyof Cutoffs;
@@ -52,6 +52,8 @@ export const AGED_STORES: readonly AgedStore[] = [
 	{ kind: "eventLogs", service: "recognitions", field: "recognizedAt", cutoff: "detections", where: { delivery: { $ne: "pending" } } },
 	// The streaming recognition's logs (seed 003 RecognitionLog) are event logs too.
 	{ kind: "recognitionLogs", service: "recognitionLogs", field: "createdAt", cutoff: "detections" },
+	// The per-frame detection event log (GET /detections/events).
+	{ kind: "detectionEvents", service: "detectionEvents", field: "timestamp", cutoff: "detections" },
 	{ kind: "audit", service: "audit", field: "at", cutoff: "audit" },
 	{ kind: "systemMetrics", service: "systemMetrics", field: "timestamp", cutoff: "systemMetrics" }
 ];

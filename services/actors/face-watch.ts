@@ -13,8 +13,16 @@ import { RateGate } from "../../lib/alerts/alerts";
 import { CameraTracker, candidatesOf, type GalleryPoint, type Track } from "../../lib/recognition/tracker";
 import type { AnalyzeResult } from "../../lib/vision/engine";
 import type { VideoFrame } from "../../lib/video/frame-source";
+import type { DetectionView } from "../console/detections.service";
 
 const REFRESH_MS = 30_000;
+
+/** What a frame gave: faces found, the detections written from it, faces not decided yet (a first sighting). */
+export interface FrameOutcome {
+	faces: number;
+	detections: DetectionView[];
+	tentative: number;
+}
 const PROFILE_CACHE_MS = 60_000;
 
 interface Profile {
@@ -35,7 +43,7 @@ export class FaceWatch {
 	constructor(
 		private readonly broker: ServiceBroker,
 		private readonly camera: { cameraId: number; name: string },
-		opts: { threshold: number; sampleIntervalS: number; unknownFaceAlertS: number }
+		private readonly opts: { threshold: number; sampleIntervalS: number; unknownFaceAlertS: number; minFaceSize?: number }
 	) {
 		this.unknownGate = new RateGate(opts.unknownFaceAlertS * 1000, 16);
 		// A track ends after three missed samples (at least 5 s): one person walking past is one track.
@@ -46,9 +54,14 @@ export class FaceWatch {
 		this.profiles.clear();
 	}
 
-	async onFrame(frame: VideoFrame, at: number): Promise<{ faces: number }> {
+	/**
+	 * One frame's faces: analysed, matched, tracked, detections written. `writeSeen` (a
+	 * send-frame) writes the detection of every decided track the frame shows, not only of
+	 * those whose status changed. Answers the faces found and the detections written.
+	 */
+	async onFrame(frame: VideoFrame, at: number, o: { writeSeen?: boolean } = {}): Promise<FrameOutcome> {
 		const payload = await framePayload(frame, !!this.broker.getLocalService("inference"));
-		const result = await this.broker.call<AnalyzeResult, object>("inference.analyze", payload, { timeout: 30_000 });
+		const result = await this.broker.call<AnalyzeResult, object>("inference.analyze", { ...payload, ...(this.opts.minFaceSize ? { minFaceSize: this.opts.minFaceSize } : {}) }, { timeout: 30_000 });
 		const sx = frame.sourceWidth / result.width;
 		const sy = frame.sourceHeight / result.height;
 		const faces = await Promise.all(
@@ -66,10 +79,14 @@ export class FaceWatch {
 			this.alerted.delete(t.id);
 		}
 		const update = this.tracker.update(faces, at);
-		for (const t of update.changed) await this.write(t, frame, sx, sy, at);
-		for (const t of update.seen)
-			if (t.status === "authorized" && !update.changed.includes(t) && at - (this.written.get(t.id) ?? 0) >= REFRESH_MS) await this.write(t, frame, sx, sy, at);
-		return { faces: faces.length };
+		const detections: DetectionView[] = [];
+		for (const t of update.changed) detections.push(await this.write(t, frame, sx, sy, at));
+		for (const t of update.seen) {
+			if (update.changed.includes(t)) continue;
+			if ((o.writeSeen && t.status !== "tentative") || (t.status === "authorized" && at - (this.written.get(t.id) ?? 0) >= REFRESH_MS)) detections.push(await this.write(t, frame, sx, sy, at));
+		}
+		const tentative = update.seen.filter(t => t.status === "tentative").length;
+		return { faces: faces.length, detections, tentative };
 	}
 
 	private async profile(id: string): Promise<Profile | null> {
@@ -81,12 +98,12 @@ export class FaceWatch {
 	}
 
 	/** Persist the track's detection (thumbnail first), then attendance; the detection is broadcast by its store. */
-	private async write(t: Track, frame: VideoFrame, sx: number, sy: number, at: number): Promise<void> {
+	private async write(t: Track, frame: VideoFrame, sx: number, sy: number, at: number): Promise<DetectionView> {
 		const person = t.status === "authorized" && t.identity ? await this.profile(t.identity.profileId) : null;
 		let thumbnail: string | null = null;
 		if (!this.written.has(t.id)) thumbnail = await this.thumbnail(t, frame).catch(() => null);
 		const [x1, y1, x2, y2] = t.bestBox;
-		const detection = await this.broker.call<{ id: string }, object>("detections.record", {
+		const detection = await this.broker.call<DetectionView, object>("detections.record", {
 			trackId: `${this.camera.cameraId}-${t.id}`,
 			cameraId: this.camera.cameraId,
 			cameraName: this.camera.name,
@@ -132,6 +149,7 @@ export class FaceWatch {
 				})
 				.catch(() => undefined);
 		}
+		return detection;
 	}
 
 	private unknownCause(t: Track): string {

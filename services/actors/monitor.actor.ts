@@ -31,7 +31,7 @@
  * up: a sample that arrives while the previous one is still handled is skipped and counted).
  * The connection URL carries the camera's credentials: it is only opened, never logged.
  */
-import type { ServiceSchema } from "moleculer";
+import type { ServiceBroker, ServiceSchema } from "moleculer";
 import sharp from "sharp";
 import type { Config } from "../../config";
 import type { Lease } from "../../lib/recognition/placement";
@@ -40,7 +40,31 @@ import { liveFrames, type LiveEvent, type SourceStats, type VideoFrame } from ".
 import { auditRefusal, outboundPolicy } from "../outbound-guard";
 import { accrueUptime, alertDue, boundedSampleInterval, laterUptime, RateMeter, resumeUptime, thumbnailDue, thumbnailName, THUMBNAIL_WIDTH, type Outage, type UptimeDay } from "../../lib/cameras/monitor";
 import type { Implements } from "../schema";
-import { FaceWatch } from "./face-watch";
+import { ApiError } from "../../lib/errors";
+import { FaceWatch, type FrameOutcome } from "./face-watch";
+import { frameEvent, type FrameEvent } from "../../lib/detections/events";
+import { recognitionDefaults } from "../console/site.service";
+import type { RecognitionSettings } from "../../lib/detections/provider";
+
+/** What `monitor-<cameraId>.detectFrame` answers (a send-frame on a monitored camera). */
+export interface DetectedFrame extends FrameOutcome {
+	capturedAt: number;
+	doneAt: number;
+	width: number;
+	height: number;
+}
+
+/** A send-frame waiting for the monitor's next handled sample. */
+interface FrameWaiter {
+	resolve(r: DetectedFrame): void;
+	reject(err: Error): void;
+}
+
+/** Up to this sampling interval, a send-frame waits for the next sample; beyond, it takes the latest frame at once. */
+const WAIT_FOR_SAMPLE_S = 5;
+/** Frame events of samples are sent to the log in batches, at most this often (ms) or this many. */
+const EVENTS_FLUSH_MS = 1000;
+const EVENTS_BATCH = 200;
 
 export const monitorActorName = (cameraId: number) => `monitor-${cameraId}`;
 
@@ -126,7 +150,10 @@ interface Settings {
 interface Methods {
 	run(): Promise<void>;
 	received(frame: VideoFrame, at: number): void;
-	onSample(frame: VideoFrame, at: number): Promise<void>;
+	onSample(frame: VideoFrame, at: number, waiters?: FrameWaiter[]): Promise<void>;
+	detectNow(): Promise<DetectedFrame>;
+	flushEvents(): Promise<void>;
+	loadRecognition(): Promise<void>;
 	keepThumbnail(frame: VideoFrame, at: number): Promise<void>;
 	onEvent(e: LiveEvent): void;
 	setStatus(status: "online" | "offline", why: { code?: string; reason?: string }): void;
@@ -209,6 +236,18 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 	let stopping = false;
 	let watch: FaceWatch | null = null;
 	let watchWarnedAt = 0;
+	/** The newest frame received, and when. */
+	let latest: { frame: VideoFrame; at: number } | null = null;
+	let waiters: FrameWaiter[] = [];
+	let events: FrameEvent[] = [];
+	let eventsFlushedAt = Date.now();
+	let flushing: Promise<void> = Promise.resolve();
+	/** The recognition settings (site.recognition), the configuration's until read. */
+	let recognition: RecognitionSettings = recognitionDefaults(cfg);
+	const newWatch = () =>
+		new FaceWatch(this_broker(), { cameraId, name: doc.name }, { threshold: recognition.similarityThreshold, minFaceSize: recognition.minFaceSize, sampleIntervalS: interval, unknownFaceAlertS: cfg.unknownFaceAlertS });
+	let brokerRef: ServiceBroker | null = null;
+	const this_broker = () => brokerRef!;
 
 	return {
 		name: monitorActorName(cameraId),
@@ -218,12 +257,26 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 				visibility: "public",
 				handler: () => ({ ...state, fps: state.status === "online" ? state.fps : 0, uptime: { ...state.uptime } })
 			},
-			lags: { visibility: "public", handler: () => timings.slice() }
+			lags: { visibility: "public", handler: () => timings.slice() },
+			/** A send-frame: this camera's frame now (the next sample, or the latest frame when samples are far apart), its faces and detections. */
+			detectFrame: {
+				visibility: "public",
+				handler(this: { detectNow(): Promise<DetectedFrame> }) {
+					return this.detectNow();
+				}
+			}
 		},
 		events: {
 			// A profile renamed, archived or deleted: matches name it anew.
 			"faces.changed"() {
 				watch?.forgetProfiles();
+			},
+			// The recognition settings changed: the next sample is matched with them (its tracks start anew).
+			"site.changed"(ctx: { params: { recognition?: RecognitionSettings } }) {
+				const r = ctx.params?.recognition;
+				if (!r) return;
+				if (r.similarityThreshold !== recognition.similarityThreshold || r.minFaceSize !== recognition.minFaceSize) watch = null;
+				recognition = { ...recognition, ...r };
 			}
 		},
 		methods: {
@@ -251,7 +304,9 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 						continue;
 					}
 					state.samples++;
-					handling = this.onSample(frame, at)
+					const asked = waiters;
+					waiters = [];
+					handling = this.onSample(frame, at, asked)
 						.catch((err: Error) => {
 							state.lastError = err.message;
 							this.logger.warn("Sample not handled", { cameraId, error: err.message });
@@ -269,6 +324,7 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 				declaredFps = frame.frameRate;
 				state.lastSeen = new Date(at).toISOString();
 				state.resolution = `${frame.sourceWidth}x${frame.sourceHeight}`;
+				latest = { frame, at };
 				if (opening) {
 					state.latencyMs = Math.round(opening.openMs + (performance.now() - opening.at));
 					opening = null;
@@ -277,14 +333,21 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 			},
 
 			/** What the monitor does with a sample: today the preview thumbnail (next: inference). */
-			async onSample(frame: VideoFrame, at: number) {
+			async onSample(frame: VideoFrame, at: number, asked: FrameWaiter[] = []) {
 				const t0 = performance.now();
 				if (thumbnailDue(thumbAt, at, interval)) await this.keepThumbnail(frame, at);
 				// The faces: matched against the gallery, tracked, detections and attendance.
-				watch ??= new FaceWatch(this.broker, { cameraId, name: doc.name }, { threshold: cfg.similarityThreshold, sampleIntervalS: interval, unknownFaceAlertS: cfg.unknownFaceAlertS });
+				watch ??= newWatch();
 				try {
-					if (!lost && !abort.signal.aborted) await watch.onFrame(frame, at);
+					if (lost || abort.signal.aborted) throw new Error("The monitor is stopping");
+					const outcome = await watch.onFrame(frame, at, { writeSeen: asked.length > 0 });
+					const done: DetectedFrame = { ...outcome, capturedAt: at, doneAt: Date.now(), width: frame.sourceWidth, height: frame.sourceHeight };
+					// A sample a send-frame waited for is logged by the send-frame (with its job).
+					if (asked.length) for (const w of asked) w.resolve(done);
+					else events.push(frameEvent({ cameraId, cameraName: doc.name, capturedAt: at, doneAt: done.doneAt, source: "monitor" }, { faces: outcome.faces, detections: outcome.detections.map(d => d.id) }));
 				} catch (err) {
+					if (asked.length) for (const w of asked) w.reject(err as Error);
+					else if (!lost && !abort.signal.aborted) events.push(frameEvent({ cameraId, cameraName: doc.name, capturedAt: at, doneAt: Date.now(), source: "monitor" }, { error: (err as Error).message }));
 					// No inference node, or a store away: this sample goes unrecognised, the next one tries again.
 					if (Date.now() - watchWarnedAt > 30_000) {
 						watchWarnedAt = Date.now();
@@ -294,6 +357,59 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 				state.processingMs = Math.round(performance.now() - t0);
 				timings.push({ at, lagMs: state.lagMs, processingMs: state.processingMs });
 				if (timings.length > TIMINGS_KEPT) timings.shift();
+			},
+
+			detectNow() {
+				if (lost || stopping) return Promise.reject(new ApiError(409, "MONITOR_STOPPING", `The monitor of camera ${cameraId} is stopping`));
+				// Samples far apart: the latest frame, now (after the sample being handled, if any).
+				if (interval > WAIT_FOR_SAMPLE_S && latest) {
+					const { frame, at } = latest;
+					const run = (async () => {
+						await handling;
+						watch ??= newWatch();
+						const outcome = await watch.onFrame(frame, Math.max(at, Date.now() - 1), { writeSeen: true });
+						return { ...outcome, capturedAt: at, doneAt: Date.now(), width: frame.sourceWidth, height: frame.sourceHeight };
+					})();
+					handling = run.then(
+						() => undefined,
+						() => undefined
+					);
+					return run;
+				}
+				return new Promise<DetectedFrame>((resolve, reject) => {
+					const timer = setTimeout(() => {
+						waiters = waiters.filter(w => w !== waiter);
+						reject(new ApiError(504, "FRAME_TIMEOUT", `No frame from camera ${cameraId} within ${Math.round(cfg.sendFrameTimeoutMs / 1000)} s`));
+					}, cfg.sendFrameTimeoutMs);
+					const waiter: FrameWaiter = {
+						resolve: r => (clearTimeout(timer), resolve(r)),
+						reject: e => (clearTimeout(timer), reject(e))
+					};
+					waiters.push(waiter);
+				});
+			},
+
+			/** The sampled frames' events to the log (one batch at a time; a batch that fails is dropped, counted in the log). */
+			flushEvents() {
+				eventsFlushedAt = Date.now();
+				if (events.length === 0) return flushing;
+				const batch = events;
+				events = [];
+				flushing = flushing.then(() =>
+					this.broker.call("detectionEvents.recordMany", { events: batch }, { timeout: 10_000 }).then(
+						() => undefined,
+						(err: Error) => this.logger.warn("Detection events not logged", { cameraId, events: batch.length, error: err.message })
+					)
+				);
+				return flushing;
+			},
+
+			async loadRecognition() {
+				try {
+					recognition = { ...recognition, ...(await this.broker.call<RecognitionSettings, object>("site.recognition", {}, { timeout: 5000 })) };
+				} catch (err) {
+					this.logger.debug("Recognition settings not read: the configuration's", { cameraId, error: (err as Error).message });
+				}
 			},
 
 			async keepThumbnail(frame: VideoFrame, at: number) {
@@ -386,6 +502,7 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 					void this.raiseAlert(outage!);
 				}
 				if (now - lastReportAt >= cfg.monitorReportMs) void this.report();
+				if (events.length >= EVENTS_BATCH || (events.length && now - eventsFlushedAt >= EVENTS_FLUSH_MS)) void this.flushEvents();
 			},
 
 			liveState(now: number): CameraLiveState {
@@ -482,8 +599,9 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 
 		started() {
 			this.logger.info("Monitor actor started", { cameraId, id: doc.id, url: shown, sampleInterval: interval, leaseToken: token });
+			brokerRef = this.broker;
 			timer = setInterval(() => this.tick(), TICK_MS);
-			loop = this.run().catch((err: Error) => {
+			loop = this.loadRecognition().then(() => this.run()).catch((err: Error) => {
 				state.lastError = err.message;
 				this.logger.error("Monitor actor stopped on an error", { cameraId, error: err.message });
 				this.setStatus("offline", { code: (err as { code?: string }).code ?? "ERROR", reason: err.message });
@@ -496,6 +614,8 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 			abort.abort();
 			await loop;
 			await handling;
+			for (const w of waiters.splice(0)) w.reject(new ApiError(409, "MONITOR_STOPPING", `The monitor of camera ${cameraId} stopped`));
+			await this.flushEvents();
 			// The last of the day's uptime and rates, while the lease is still held.
 			this.accrue(Date.now());
 			if (!lost) await this.report().catch(() => undefined);

@@ -11,6 +11,7 @@ import { DbMixin } from "../../mixins/db.mixin";
 import { AUTHENTICATED } from "../../lib/api/route-facts";
 import { isTimeZone } from "../../lib/attendance/time";
 import { ApiError } from "../../lib/errors";
+import type { RecognitionSettings } from "../../lib/detections/provider";
 import type { DbVars, GatewayMeta, Implements } from "../schema";
 
 export interface SiteSettings {
@@ -21,9 +22,16 @@ export interface SiteSettings {
 
 interface SiteDoc extends SiteSettings {
 	_id: string;
+	/** The recognition settings (GET/PUT /detections/provider/config); unset: the configuration's defaults. */
+	recognition?: Partial<RecognitionSettings>;
 	updatedAt: Date | null;
 	updatedBy: string | null;
 	version: number;
+}
+
+/** Recognition settings never changed: the configuration's (SIMILARITY_THRESHOLD, MONITOR_SAMPLE_INTERVAL). */
+export function recognitionDefaults(cfg: Pick<Config, "similarityThreshold" | "monitorSampleInterval">): RecognitionSettings {
+	return { similarityThreshold: cfg.similarityThreshold, minFaceSize: 20, sampleInterval: cfg.monitorSampleInterval };
 }
 
 export const SITE_DEFAULTS: SiteSettings = { timezone: "UTC", onSiteAbsenceMinutes: 30, lateAfterMinutes: 5 };
@@ -92,6 +100,37 @@ export default function siteService(cfg: Config): ServiceSchema<Settings, Method
 					ctx.meta.$audit = { resourceId: ID, message: `Site settings: ${Object.keys(changes).join(", ") || "nothing"} changed` };
 					this.broker.broadcast("site.changed", { timezone: saved.timezone, version: saved.version });
 					return this.view(saved);
+				}
+			},
+
+			/** The recognition settings with their version (for detectionProvider; not routed). */
+			recognition: {
+				visibility: "public",
+				async handler() {
+					const d = await this.load();
+					return { ...recognitionDefaults(cfg), ...(d.recognition ?? {}), version: d.version, updatedAt: d.updatedAt ? new Date(d.updatedAt).toISOString() : null, updatedBy: d.updatedBy ?? null };
+				}
+			},
+
+			/** Change recognition settings (fields left out keep their value); `version` guards against a concurrent change. */
+			saveRecognition: {
+				visibility: "public",
+				params: {
+					changes: { type: "object" },
+					version: { type: "number", integer: true, min: 1, optional: true },
+					by: { type: "string", optional: true, nullable: true }
+				},
+				async handler(ctx: Context<{ changes: Partial<RecognitionSettings>; version?: number; by?: string | null }>) {
+					const doc = await this.load();
+					const { version, changes } = ctx.params;
+					if (version !== undefined && version !== doc.version) throw new ApiError(409, "VERSION_CONFLICT", `The settings changed meanwhile (version ${doc.version})`);
+					const set = { recognition: { ...(doc.recognition ?? {}), ...changes }, updatedAt: new Date(), updatedBy: ctx.params.by ?? null, version: doc.version + 1 };
+					const n = await this.adapter.updateMany({ _id: ID, version: doc.version }, { $set: set });
+					if (n !== 1) throw new ApiError(409, "VERSION_CONFLICT", "The settings changed meanwhile");
+					const saved = await this.load();
+					const recognition = { ...recognitionDefaults(cfg), ...(saved.recognition ?? {}) };
+					this.broker.broadcast("site.changed", { timezone: saved.timezone, version: saved.version, recognition });
+					return { ...recognition, version: saved.version, updatedAt: new Date(set.updatedAt).toISOString(), updatedBy: set.updatedBy };
 				}
 			},
 

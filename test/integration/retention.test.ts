@@ -1,7 +1,7 @@
 /**
  * Retention on a real gateway and storage node, with real documents in its stores and real
  * blobs: a dry run counts exactly what is old and deletes nothing; a run deletes exactly
- * that (detections and their thumbnails, event logs no longer pending, audit, expired jobs
+ * that (detections and their thumbnails, event logs no longer pending, per-frame detection events, audit, expired jobs
  * and their export files, old system metrics) and leaves the rest; each run is audited with
  * its counts; only administrators may run it; the scheduled task runs on its own.
  */
@@ -52,6 +52,9 @@ describe("retention", () => {
 		const logs = adapterOf(node, "recognitionLogs");
 		for (const [id, days] of [["rlog-old", 91], ["rlog-young", 89]] as const)
 			await logs.insert({ _id: id, sessionId: "stream-1", trackId: "1", userId: null, profileId: null, userName: null, isUnknown: true, status: "unknown", confidence: 0.3, framePosition: { x: 1, y: 2, width: 30, height: 40 }, frameId: 1, caller: "integration", createdAt: ago(days) });
+		const events = adapterOf(node, "detectionEvents");
+		await events.insert({ _id: "event-old", cameraId: 1, cameraName: "Gate", timestamp: ago(91), status: "ok", source: "monitor", faces: 1, latencyMs: 120, error: null, jobId: null, detections: [] });
+		await events.insert({ _id: "event-young", cameraId: 1, cameraName: "Gate", timestamp: ago(89), status: "no_face", source: "monitor", faces: 0, latencyMs: 90, error: null, jobId: null, detections: [] });
 
 		const audit = adapterOf(node, "audit");
 		await audit.insert({ _id: "audit-old", at: ago(366), action: "test.old", actor: "someone" });
@@ -73,7 +76,7 @@ describe("retention", () => {
 	}, 60_000);
 	afterAll(() => node?.stop());
 
-	const EXPECTED = { detections: 2, thumbnails: 1, eventLogs: 1, recognitionLogs: 1, audit: 1, jobs: 1, exports: 2, systemMetrics: 1 };
+	const EXPECTED = { detections: 2, thumbnails: 1, eventLogs: 1, recognitionLogs: 1, detectionEvents: 1, audit: 1, jobs: 1, exports: 2, systemMetrics: 1 };
 
 	it("is for administrators only", async () => {
 		const r = await call(node, "/system/retention/run", { token: operator.token, body: { dryRun: true } });
@@ -88,7 +91,7 @@ describe("retention", () => {
 		const before = { det: await ids("detections"), rec: await ids("recognitions", "recognitionId"), metrics: await ids("systemMetrics"), jobs: await ids("jobs"), thumbs: await blobNames("thumbnail"), exports: await blobNames("export") };
 		const r = await call(node, "/system/retention/run", { token: admin, body: { dryRun: true } });
 		expect(r.status).toBe(200);
-		expect(r.body.data).toEqual(expect.objectContaining({ dryRun: true, counts: EXPECTED, total: 10, errors: {} }));
+		expect(r.body.data).toEqual(expect.objectContaining({ dryRun: true, counts: EXPECTED, total: 11, errors: {} }));
 		expect(new Date(r.body.data.cutoffs.detections).getTime()).toBeCloseTo(Date.now() - 90 * DAY, -4);
 		expect(await ids("detections")).toEqual(before.det);
 		expect(await ids("recognitions", "recognitionId")).toEqual(before.rec);
@@ -103,13 +106,14 @@ describe("retention", () => {
 	it("deletes exactly what is old, and audits the run with its counts", async () => {
 		const r = await call(node, "/system/retention/run", { token: admin, body: {} });
 		expect(r.status).toBe(200);
-		expect(r.body.data).toEqual(expect.objectContaining({ dryRun: false, counts: EXPECTED, total: 10, errors: {} }));
+		expect(r.body.data).toEqual(expect.objectContaining({ dryRun: false, counts: EXPECTED, total: 11, errors: {} }));
 
 		expect(await ids("detections")).toEqual(["det-young"]);
 		expect(await blobNames("thumbnail")).toEqual(["thumb-det-young.jpg"]);
 		expect(await ids("recognitions", "recognitionId")).toEqual(["rec-old-pending", "rec-young"]);
 		expect(await ids("systemMetrics")).toEqual(["metric-young"]);
 		expect(await ids("recognitionLogs")).toEqual(["rlog-young"]);
+		expect(await ids("detectionEvents")).toEqual(["event-young"]);
 		expect(await ids("jobs")).toEqual(["job-live", "job-running"]);
 		expect(await blobNames("export")).toEqual(["export-live.csv"]);
 		const audit = adapterOf(node, "audit");

@@ -13,6 +13,10 @@ describe("live channels", () => {
 		expect(messagesFor("live.camera.status", { slotId: 9, cameraId: 1, status: "online" }).map(m => m.channel)).toEqual(["sessions"]);
 		expect(messagesFor("live.camera.status", { cameraId: 1, id: "CAM-01", status: "online" }).map(m => m.channel)).toEqual(["camera-status", "sessions"]);
 		expect(messagesFor("notifications.created", { userId: "u1", title: "x" })[0]).toMatchObject({ channel: "notifications", userId: "u1" });
+		// A send-frame job's state goes to the camera's detections subscribers only (no sessions copy).
+		expect(messagesFor("detections.job", { id: "J", cameraId: 4, status: "completed", result: { faces: 1 } })).toEqual([
+			{ channel: "detections", cameraId: 4, message: { type: "detection-job", channel: "detections", cameraId: 4, job: { id: "J", cameraId: 4, status: "completed", result: { faces: 1 } } } }
+		]);
 		expect(messagesFor("exports.progress", { id: "E" })).toEqual([]); // no owner, nobody
 		expect(messagesFor("something.else", { a: 1 })).toEqual([]);
 	});
