@@ -191,6 +191,10 @@ export interface Config {
 	healthHistory: number;
 	/** Keep every sample in the system metrics store too (retention: RETENTION_METRICS_DAYS). */
 	healthPersist: boolean;
+	/** How often gateways watch inference capacity and the stores for alerts, ms (0: off). */
+	alertWatchMs: number;
+	/** An inference node whose queue is this full (waiting / INFERENCE_QUEUE) raises inference saturated. */
+	alertSaturation: number;
 }
 
 export class ConfigError extends Error {
@@ -550,7 +554,9 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		odooSyncMaxLogs: int(env, "ODOO_SYNC_MAX_LOGS", 10_000, 1, 1_000_000),
 		healthSampleMs: healthSampleMs(env),
 		healthHistory: int(env, "HEALTH_HISTORY", 60, 1, 100_000),
-		healthPersist: bool(env, "HEALTH_PERSIST", true)
+		healthPersist: bool(env, "HEALTH_PERSIST", true),
+		alertWatchMs: int(env, "ALERT_WATCH_MS", 15_000, 0, 3_600_000),
+		alertSaturation: num(env, "ALERT_SATURATION", 0.8, 0.05, 1)
 	};
 }
 

@@ -11,6 +11,11 @@
  *   /system/health/metrics`, `/system/health/services`, `/system/network-metrics`,
  *   `/system/uptime`, `/system/version`, and `POST /system/services/{id}/restart`
  *   (administrators; a rolling restart over the service's nodes, actors handed off first; audited).
+ * - The alert watch (every ALERT_WATCH_MS, once the broker has started; lib/alerts/watch.ts):
+ *   inference capacity lost (no inference node while sessions or enabled cameras need one),
+ *   inference saturated (a node's queue ALERT_SATURATION full, from its load reports), store
+ *   unreachable (a store's health check fails), raised through `alerts.raise` when they begin
+ *   and resolved through `alerts.resolve` when they pass.
  */
 import { ServiceBroker, type Context, type ServiceSchema } from "moleculer";
 import type { Config } from "../config";
@@ -21,6 +26,9 @@ import { NOT_RESTARTABLE, servicesView, type RegistryEntry } from "../lib/system
 import type { NodeSample } from "../lib/system/sample";
 import { loadManifest } from "../lib/vision/manifest";
 import { isoSeconds } from "../lib/time";
+import { watchConditions } from "../lib/alerts/watch";
+import { loadBook } from "../lib/cluster/inference-strategy";
+import { InferenceClientMixin } from "../mixins/inference-client.mixin";
 import type { GatewayMeta, Implements } from "./schema";
 
 export const SERVICE_NAME = "FUACS Face Recognition Service";
@@ -65,14 +73,25 @@ interface Settings {
 
 interface Methods {
 	report(ctx: Context): Promise<Report>;
-	storeChecks(ctx: Context): Promise<Record<string, boolean>>;
+	storeChecks(ctx: Context | null): Promise<Record<string, boolean>>;
+	watchTick(): Promise<void>;
 	nodeReports(ctx: Context, limit: number): Promise<NodeAnswer[]>;
 	nodesRunning(service: string): string[];
 }
 
-export default function healthService(cfg: Config): ServiceSchema<Settings, Methods, object> {
+interface Vars {
+	watchTimer: NodeJS.Timeout | null;
+	watchRunning: Promise<void> | null;
+	/** Causes this gateway raised and has not resolved. */
+	watchOpen: Set<string>;
+	/** Until a first full tick, every watched cause not holding is resolved (alerts left open before a restart). */
+	watchFresh: boolean;
+}
+
+export default function healthService(cfg: Config): ServiceSchema<Settings, Methods, Vars> {
 	return {
 		name: "health",
+		mixins: [InferenceClientMixin],
 		settings: { family: "integration" },
 		actions: {
 			check: {
@@ -270,11 +289,12 @@ export default function healthService(cfg: Config): ServiceSchema<Settings, Meth
 			}
 		},
 		methods: {
-			async storeChecks(ctx: Context) {
+			async storeChecks(ctx: Context | null) {
 				const out: Record<string, boolean> = {};
+				const caller = ctx ?? this.broker;
 				await Promise.all(
 					STORES.map(async name => {
-						out[name] = await ctx.call(`${name}.health`, {}, { timeout: NODE_TIMEOUT_MS }).then(
+						out[name] = await caller.call(`${name}.health`, {}, { timeout: NODE_TIMEOUT_MS }).then(
 							() => true,
 							() => false
 						);
@@ -329,7 +349,68 @@ export default function healthService(cfg: Config): ServiceSchema<Settings, Meth
 					return { status: "unhealthy", error: "Database connection failed: sessions unreachable", components };
 				}
 				return { status: degraded ? "degraded" : "healthy", activeSessions, components };
+			},
+
+			async watchTick() {
+				// Nothing is judged before every service of this node has started (its stores may be starting).
+				if (!this.broker.started) return;
+				const opts = { timeout: NODE_TIMEOUT_MS };
+				const [sessions, cameras, stores] = await Promise.all([
+					this.broker.call<number, object>("sessions.count", { query: { status: { $in: ["starting", "active", "stopping"] } } }, opts).catch(() => null),
+					this.broker.call<number, object>("cameras.count", { query: { enabled: true } }, opts).catch(() => null),
+					this.storeChecks(null)
+				]);
+				const needInference = sessions === null || cameras === null ? null : sessions + cameras > 0;
+				const { active, watched } = watchConditions({ inferenceNodes: this.nodesRunning("inference"), needInference, loads: [...loadBook(this.broker).loads.values()], stores, now: Date.now() }, { saturation: cfg.alertSaturation });
+				const holding = new Set(active.map(c => c.cause));
+				let complete = true;
+				for (const c of active) {
+					if (this.watchOpen.has(c.cause)) continue;
+					try {
+						await this.broker.call("alerts.raise", c, opts);
+						this.watchOpen.add(c.cause);
+					} catch (err) {
+						complete = false;
+						this.logger.warn("Alert not raised", { cause: c.cause, error: (err as Error).message });
+					}
+				}
+				for (const cause of watched) {
+					if (holding.has(cause) || (!this.watchOpen.has(cause) && !this.watchFresh)) continue;
+					try {
+						await this.broker.call("alerts.resolve", { cause }, opts);
+						this.watchOpen.delete(cause);
+					} catch (err) {
+						complete = false;
+						this.logger.warn("Alert not resolved", { cause, error: (err as Error).message });
+					}
+				}
+				if (complete) this.watchFresh = false;
 			}
-		} satisfies Implements<Methods, Settings>
+		} satisfies Implements<Methods, Settings, Vars>,
+
+		created() {
+			this.watchTimer = null;
+			this.watchRunning = null;
+			this.watchOpen = new Set();
+			this.watchFresh = true;
+		},
+
+		started() {
+			if (cfg.alertWatchMs <= 0) return;
+			this.watchTimer = setInterval(() => {
+				if (this.watchRunning) return; // the last tick is still at it
+				this.watchRunning = this.watchTick()
+					.catch(err => this.logger.warn("Alert watch failed", { error: (err as Error).message }))
+					.finally(() => {
+						this.watchRunning = null;
+					});
+			}, cfg.alertWatchMs);
+		},
+
+		async stopped() {
+			if (this.watchTimer) clearInterval(this.watchTimer);
+			this.watchTimer = null;
+			await this.watchRunning;
+		}
 	};
 }

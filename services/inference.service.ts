@@ -139,7 +139,7 @@ export default function inferenceService(cfg: Config): ServiceSchema<Settings, o
 			let lastAt = 0;
 			this.loadTimer = setInterval(() => {
 				const q = queue.stats;
-				const report = { nodeID: this.broker.nodeID, running: q.running, waiting: q.waiting, concurrency: q.concurrency, latencyMs: latencyMs ?? 0 };
+				const report = { nodeID: this.broker.nodeID, running: q.running, waiting: q.waiting, concurrency: q.concurrency, queueCapacity: cfg.inferenceQueue, latencyMs: latencyMs ?? 0 };
 				const key = `${q.running}/${q.waiting}/${Math.round(report.latencyMs)}`;
 				// Changes at once, and a heartbeat every few reports so callers know it is fresh.
 				if (key === last && Date.now() - lastAt < 4 * LOAD_REPORT_MS) return;

@@ -12,6 +12,8 @@ export interface InferenceLoad {
 	waiting: number;
 	/** Requests it runs at once (engine workers). */
 	concurrency: number;
+	/** Requests it queues behind those before answering INFERENCE_BUSY (INFERENCE_QUEUE); absent in reports of older nodes. */
+	queueCapacity?: number;
 	/** Exponentially weighted mean time per request, ms. */
 	latencyMs: number;
 	/** When the report was received, epoch ms. */
