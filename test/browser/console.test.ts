@@ -7,6 +7,7 @@
  * browser's time zone, the audit log; a Viewer offered no write anywhere. Screenshots of each
  * page go to test-artifacts/browser/.
  */
+import fs from "node:fs";
 import sharp from "sharp";
 import type { Page } from "playwright-core";
 import { buildWeb } from "../../scripts/build-web";
@@ -189,6 +190,42 @@ suite("web console in Chromium", () => {
 		await page.getByRole("link", { name: "Anna Lind" }).click();
 		await page.getByRole("heading", { name: /Anna Lind/ }).waitFor();
 		await screenshot(page, "history");
+	});
+
+	it("lets an operator export the filtered attendance as CSV and downloads the file with its rows", async () => {
+		const at = new Date();
+		at.setUTCHours(14, 0, 0, 0);
+		const people = [
+			{ personId: "P-11", employeeId: "EMP-011", name: "Cara Dahl", department: "Math" },
+			{ personId: "P-12", employeeId: "EMP-012", name: "Cara Ek", department: "Art" },
+			{ personId: "P-13", employeeId: "EMP-013", name: "Dan Falk", department: "Art" }
+		];
+		for (const [i, p] of people.entries())
+			await node.broker.call("attendanceLogs.recordSighting", { detectionId: `x-${i}`, ...p, cameraId: 1, at: new Date(at.getTime() + i * 60_000).toISOString(), confidence: 0.9 });
+		const operator = await accountOf(node, admin, "ROLE-OPERATOR", "operator@console.test");
+		const other = await launch({ timezoneId: ZONE });
+		try {
+			const p = await other.newPage();
+			await signIn(p, "operator@console.test", operator.password);
+			await p.goto(`${origin}/#/attendance?search=Cara`);
+			await p.getByRole("cell", { name: "Cara Ek" }).waitFor();
+			await p.getByLabel("Format").selectOption("csv");
+			const downloaded = p.waitForEvent("download", { timeout: 60_000 });
+			await p.getByRole("button", { name: "Export", exact: true }).click();
+			const file = await downloaded;
+			expect(file.suggestedFilename()).toMatch(/\.csv$/);
+			const text = fs.readFileSync((await file.path())!, "utf8");
+			const lines = text.trim().split(/\r?\n/);
+			expect(lines).toHaveLength(3); // the header and the two matching the search
+			expect(lines[0]).toContain("Employee ID");
+			expect(text).toContain("EMP-011");
+			expect(text).toContain("Cara Ek");
+			expect(text).not.toContain("Dan Falk");
+			await p.getByText("(2 rows)").waitFor();
+			await screenshot(p, "attendance-export");
+		} finally {
+			await other.close();
+		}
 	});
 
 	it("shows alerts as they are raised (live channel), and acknowledges one", async () => {

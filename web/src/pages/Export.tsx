@@ -14,7 +14,8 @@ interface Job {
 	status: string;
 	progress?: number;
 	downloadUrl?: string | null;
-	error?: { message?: string } | string | null;
+	rows?: number;
+	error?: { code?: string; message?: string } | string | null;
 }
 
 async function download(url: string, fallbackName: string): Promise<void> {
@@ -72,14 +73,13 @@ export function ExportButton({ filters }: { filters: Record<string, string | und
 		}
 	};
 	const running = job && job.status !== "completed" && job.status !== "failed";
-	const failed = job?.status === "failed" ? (typeof job.error === "string" ? job.error : (job.error?.message ?? "The export failed.")) : null;
+	const failed = job?.status === "failed" ? `Export failed: ${typeof job.error === "string" ? job.error : (job.error?.message ?? "no reason given")}` : null;
 	return (
 		<div className="export">
 			<label>
 				Format{" "}
 				<select value={format} onChange={e => setFormat(e.target.value)}>
 					<option value="csv">CSV</option>
-					<option value="xlsx">Excel</option>
 					<option value="pdf">PDF</option>
 				</select>
 			</label>
@@ -87,8 +87,10 @@ export function ExportButton({ filters }: { filters: Record<string, string | und
 				Export
 			</button>
 			{job && (
-				<span className="export-state">
+				<span className="export-state" aria-live="polite">
 					<progress max={100} value={job.status === "completed" ? 100 : (job.progress ?? 0)} aria-label="Export progress" /> {job.status}
+					{job.status === "processing" && ` ${job.progress ?? 0}%`}
+					{job.status === "completed" && job.rows !== undefined && ` (${job.rows} rows)`}
 					{job.status === "completed" && job.downloadUrl && (
 						<button type="button" className="link" onClick={() => void download(job.downloadUrl!, `attendance.${format}`).catch(setError)}>
 							Download again
