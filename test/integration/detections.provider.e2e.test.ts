@@ -4,8 +4,8 @@
  * disabled); a send-frame on each completes with her authorized detection (through the
  * monitor's tracks, or the stream opened once), its job state pushed on the detections
  * channel and its frame in the event log; the log filters and pages; the provider's config
- * round-trips through the site settings (and is applied to new cameras); test-provider
- * measures a real inference on the node's inference service.
+ * round-trips through the site settings (applied to new cameras, and by the monitors at once);
+ * test-provider measures a real inference on the node's inference service; the log is capped.
  */
 import path from "node:path";
 import sharp from "sharp";
@@ -99,6 +99,7 @@ describeWithRtsp("detections: send-frame, the event log, the provider", () => {
 			const r = done.result;
 			expect(r).toMatchObject({ cameraId: monitored.cameraId, via: "monitor", faces: 1, eventId: expect.any(String) });
 			expect(r.latencyMs).toBeGreaterThan(0);
+			console.log(`provider: send-frame via the monitor, capture to result ${r.latencyMs} ms`);
 			const anna = r.detections.find((d: any) => d.employeeId === "EMP-ANNA");
 			expect(anna).toMatchObject({ personId: annaId, name: "Anna", status: "authorized", cameraId: monitored.cameraId });
 			expect(anna.confidence).toBeGreaterThanOrEqual(0.85);
@@ -126,6 +127,7 @@ describeWithRtsp("detections: send-frame, the event log, the provider", () => {
 		const done = await job(sent.body.data.jobId);
 		expect(done.status).toBe("completed");
 		expect(done.result).toMatchObject({ cameraId: idle.cameraId, via: "stream", faces: 1, resolution: expect.stringMatching(/^\d+x\d+$/) });
+		console.log(`provider: send-frame via the stream (opened once, two samples), job ${new Date(done.finishedAt).getTime() - new Date(done.createdAt).getTime()} ms, last frame capture to result ${done.result.latencyMs} ms`);
 		// Two samples of the stream: Anna seen twice, confirmed.
 		expect(done.result.detections).toEqual([expect.objectContaining({ employeeId: "EMP-ANNA", status: "authorized", cameraId: idle.cameraId, frames: 2 })]);
 		const events = await call(node, `/detections/events?cameraId=${idle.cameraId}`, { token: admin });
@@ -177,6 +179,7 @@ describeWithRtsp("detections: send-frame, the event log, the provider", () => {
 		expect(r.body.data).toMatchObject({ status: "connected", nodes: 1, message: "Provider healthy: 1 inference node", perNode: [{ nodeID: node.broker.nodeID, error: null }] });
 		expect(r.body.data.latencyMs).toBeGreaterThan(0);
 		expect(r.body.data.perNode[0].latencyMs).toBe(r.body.data.latencyMs);
+		console.log(`provider: test-provider ${r.body.data.latencyMs} ms on ${r.body.data.nodes} node(s)`);
 		const cfg = await call(node, "/detections/provider/config", { token: operator });
 		expect(cfg.status).toBe(200);
 		expect(cfg.body.data).toMatchObject({ providerName: "Rollcall inference cluster", endpoint: null, enabled: true, status: "connected", nodes: 1, lastTest: { ok: true, latencyMs: r.body.data.latencyMs } });
@@ -214,5 +217,39 @@ describeWithRtsp("detections: send-frame, the event log, the provider", () => {
 		expect(audit.filter(d => d.outcome === "success")).toEqual([expect.objectContaining({ actor: ADMIN.email, resourceId: "detection-provider", message: "Recognition settings: similarityThreshold, minFaceSize, sampleInterval changed" })]);
 		expect(audit.some(d => d.outcome === "failure" && d.actor === "operator@provider.test")).toBe(true);
 		expect((await call(node, "/detections/provider/config", { token: admin })).body.data).toMatchObject({ minFaceSize: 32, version: before.version + 1 });
+	}, 60_000);
+
+	it("the monitors apply a change at once: faces under the minimum size are not analysed", async () => {
+		const logSince = (since: string) => call(node, `/detections/events?cameraId=${monitored.cameraId}&source=monitor&from=${since}&pageSize=100`, { token: admin }).then(r => r.body.data as any[]);
+		const current = (await call(node, "/detections/provider/config", { token: admin })).body.data;
+		// Anna's face is about 200 px in the clip: with a 600 px minimum the monitor finds no face.
+		const big = await call(node, "/detections/provider/config", { method: "PUT", token: admin, body: { minFaceSize: 600, version: current.version } });
+		expect(big.status).toBe(200);
+		const t1 = new Date(Date.now() + 200).toISOString();
+		const after = await until("samples after the change", () => logSince(t1), es => es.length >= 3, 20_000);
+		expect(after.every(e => e.status === "no_face" && e.faces === 0)).toBe(true);
+		const back = await call(node, "/detections/provider/config", { method: "PUT", token: admin, body: { minFaceSize: 20 } });
+		expect(back.body.data.minFaceSize).toBe(20);
+		const t2 = new Date(Date.now() + 200).toISOString();
+		const again = await until("Anna found again", () => logSince(t2), es => es.some(e => e.status === "ok"), 20_000);
+		expect(again.filter(e => e.status === "ok").every(e => e.faces === 1)).toBe(true);
+	}, 60_000);
+});
+
+describe("detection events: the log's cap", () => {
+	let node: TestNode;
+	afterAll(() => node?.stop());
+
+	it("trims the log back to DETECTION_EVENTS_MAX, its oldest going first", async () => {
+		node = await startNode({ ...CONSOLE_ENV, SERVICES: "gateway,storage", DETECTION_EVENTS_MAX: "100", RATE_LIMIT_PER_MINUTE: "0" });
+		const admin = (await login(node, ADMIN.email, ADMIN.password)).accessToken;
+		const t0 = Date.now() - 600_000;
+		const events = Array.from({ length: 500 }, (_, i) => ({ cameraId: 7, cameraName: "Cap", timestamp: new Date(t0 + i * 1000), status: i % 2 ? "ok" : "no_face", source: "monitor", faces: i % 2, latencyMs: 100 + i, error: null }));
+		expect(await node.broker.call("detectionEvents.recordMany", { events })).toEqual({ recorded: 500 });
+		const page = await until("the log trimmed", () => call(node, "/detections/events?cameraId=7&pageSize=100", { token: admin }).then(r => r.body), b => b.meta.total <= 100, 10_000);
+		expect(page.meta.total).toBe(100);
+		// The newest 100 are kept: the oldest left is the 401st written.
+		expect(page.data[0].timestamp).toBe(new Date(t0 + 499_000).toISOString());
+		expect(page.data[page.data.length - 1].timestamp).toBe(new Date(t0 + 400_000).toISOString());
 	}, 60_000);
 });
