@@ -206,6 +206,7 @@ export default function camerasService(cfg: Config): ServiceSchema<{ family: str
 				async handler(ctx: Context<{ cameras: Record<string, unknown>[] }>) {
 					const check = this.broker.validator!.compile({ id: { type: "string", optional: true, max: 50 }, cameraId: { type: "number", integer: true, min: 1, max: 32767, optional: true }, ...editable(false), $$strict: true } as never) as (v: unknown) => true | { field: string; message: string }[];
 					const taken = await this.taken();
+					const defaultInterval = await ctx.call<{ sampleInterval: number }, object>("site.recognition", {}).then(r => r.sampleInterval, () => undefined);
 					const refused: { index: number; id: string | null; issues: { field: string; issue: string }[] }[] = [];
 					const docs: CameraDoc[] = [];
 					ctx.params.cameras.forEach((entry, index) => {
@@ -213,6 +214,8 @@ export default function camerasService(cfg: Config): ServiceSchema<{ family: str
 						const r = check(entryCopy);
 						if (r !== true) return refused.push({ index, id: typeof entry.id === "string" ? entry.id : null, issues: r.map(e => ({ field: e.field, issue: e.message })) });
 						try {
+							// Without its own interval: the recognition settings' default, as a camera created one by one.
+							if (entryCopy.sampleInterval === undefined && defaultInterval !== undefined) entryCopy.sampleInterval = defaultInterval;
 							const doc = this.build(entryCopy as Editable & { id?: string; cameraId?: number }, taken);
 							taken.ids.add(doc._id);
 							taken.numbers.add(doc.cameraId);

@@ -203,6 +203,9 @@ describeWithRtsp("detections: send-frame, the event log, the provider", () => {
 		// A camera made without its own interval takes the new default.
 		const cam = await call(node, "/cameras", { token: admin, body: { name: "Default interval", streamUrl: rtsp.url("/anna"), enabled: false } });
 		expect(cam.body.data.sampleInterval).toBe(2);
+		const imported = await call(node, "/cameras/import", { token: admin, body: { cameras: [{ id: "CAM-IMPORTED", name: "Imported", streamUrl: rtsp.url("/anna"), enabled: false }, { id: "CAM-OWN", name: "Own", streamUrl: rtsp.url("/anna"), enabled: false, sampleInterval: 5 }] } });
+		expect(imported.status).toBe(201);
+		expect(imported.body.data.cameras.map((c: any) => c.sampleInterval)).toEqual([2, 5]);
 
 		const stale = await call(node, "/detections/provider/config", { method: "PUT", token: admin, body: { minFaceSize: 40, version: before.version } });
 		expect([stale.status, stale.body.error.code]).toEqual([409, "VERSION_CONFLICT"]);
