@@ -98,7 +98,8 @@ describe("background jobs and schedules over NATS", () => {
 		expect(job.status).toBe("queued");
 		const done = await until("the job completed", () => store.broker.call<any, object>("jobs.view", { id: job.id }), j => j.status === "completed", 15_000);
 		expect(done).toEqual(expect.objectContaining({ progress: 100, attempts: 1, error: null, result: { counted: 20, by: `worker-${namespace}`, token: 1, params: { n: 1 } } }));
-		const mine = events.filter(e => e.id === job.id);
+		// The completion is broadcast after the job's document is written: wait for it too.
+		const mine = await until("the completion event", async () => events.filter(e => e.id === job.id), es => es.at(-1)?.status === "completed", 5000);
 		expect(mine[0]).toEqual(expect.objectContaining({ status: "processing", progress: 0, userId: alice.id }));
 		expect(mine.at(-1)).toEqual(expect.objectContaining({ status: "completed", progress: 100, rows: 20 }));
 		const steps = mine.map(e => e.progress);
