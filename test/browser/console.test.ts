@@ -3,8 +3,9 @@
  * against a real Rollcall node (every service, the real models) serving the built console at /:
  * sign in, a reload kept signed in by the refresh token, a camera created (and an API refusal
  * shown in words), a person registered with a good and a two-person photo (the refusal and its
- * reason shown on that photo, the rest registered), attendance filtered and shown in the
- * browser's time zone, the audit log; a Viewer offered no write anywhere. Screenshots of each
+ * reason shown on that photo, the rest registered), an embedding-only face shown as a placeholder,
+ * attendance filtered and shown in the
+ * browser's time zone, an operator's CSV export downloaded with its rows, the audit log; a Viewer offered no write anywhere. Screenshots of each
  * page go to test-artifacts/browser/.
  */
 import fs from "node:fs";
@@ -158,6 +159,25 @@ suite("web console in Chromium", () => {
 		await screenshot(page, "faces");
 		const profiles = (await call(node, "/faces", { token: admin })).body.data;
 		expect(profiles).toEqual([expect.objectContaining({ employeeId: "EMP-001", name: "Anna Lind", imageCount: 1, status: "active" })]);
+	});
+
+	it("shows an embedding-only face (set through the face API's gallery/set, no photo) as a placeholder", async () => {
+		let seed = 7;
+		const v = Array.from({ length: 512 }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5);
+		const norm = Math.hypot(...v);
+		const res = await fetch(`${origin}/api/face-recognition/gallery/set`, {
+			method: "POST",
+			headers: { Authorization: `Bearer ${admin}`, "Content-Type": "application/json" },
+			body: JSON.stringify({ gallery: { "EMP-090": { person_name: "Eve Embed", embeddings: [v.map(x => x / norm)] } } })
+		});
+		expect({ status: res.status, body: await res.json() }).toEqual({ status: 200, body: expect.objectContaining({ success: true, embeddings: 1 }) });
+		const [eve] = (await call(node, "/faces?search=Eve", { token: admin })).body.data;
+		expect((await call(node, `/faces/${eve.id}`, { token: admin })).body.data.images).toEqual([expect.objectContaining({ url: null })]);
+		await page.goto(`${origin}/#/faces?search=Eve`); // a new route: the list is read again
+		await page.getByRole("button", { name: "Eve Embed" }).click();
+		await page.getByRole("img", { name: /No photo kept .*embedding only/ }).waitFor();
+		expect(await page.locator("main img").count()).toBe(0);
+		await screenshot(page, "faces-embedding-only");
 	});
 
 	it("filters attendance, pages it, and shows times in the browser's time zone", async () => {

@@ -16,7 +16,9 @@ const MAX_PHOTOS = 5;
 interface FaceImage {
 	id: string;
 	filename: string;
-	url: string;
+	/** null for an embedding-only face (given through the face API's gallery/set, no photo kept). */
+	url: string | null;
+	source?: "photo" | "embedding";
 	quality?: number;
 	createdAt?: string;
 }
@@ -192,12 +194,19 @@ function ProfileView({ id, canWrite, onChanged }: { id: string; canWrite: boolea
 	return (
 		<div>
 			<p>
-				{p.employeeId} · {p.department ?? "no department"} · <Badge tone={statusTone(p.status)}>{p.status}</Badge>
+				{p.employeeId} · {p.department || "no department"} · <Badge tone={statusTone(p.status)}>{p.status}</Badge>
 			</p>
 			<ul className="photos">
 				{(p.images ?? []).map(img => (
 					<li key={img.id}>
-						<AuthedImage url={img.url} alt={img.filename} />
+						{img.url ? (
+							<AuthedImage url={img.url} alt={img.filename} />
+						) : (
+							<div className="img-placeholder no-photo" role="img" aria-label={`No photo kept for ${img.filename || "this face"} (embedding only)`}>
+								<span>no photo</span>
+								<small>embedding only</small>
+							</div>
+						)}
 						<div className="photo-name">{img.filename}</div>
 						{canWrite && (
 							<button onClick={() => void act.run("remove", img.id)} aria-label={`Remove photo ${img.filename}`}>
