@@ -3,10 +3,11 @@
  * against a real Rollcall node (every service, the real models) serving the built console at /:
  * sign in, a reload kept signed in by the refresh token, a camera created (and an API refusal
  * shown in words), a person registered with a good and a two-person photo (the refusal and its
- * reason shown on that photo, the rest registered), an embedding-only face shown as a placeholder,
- * attendance filtered and shown in the
- * browser's time zone, an operator's CSV export downloaded with its rows, the audit log; a Viewer offered no write anywhere. Screenshots of each
- * page go to test-artifacts/browser/.
+ * reason shown on that photo, the rest registered), an embedding-only face shown as a
+ * placeholder, attendance filtered and shown in the browser's time zone, an operator's CSV
+ * export downloaded with its rows, the audit log, system health with an administrator's
+ * service restart; a Viewer offered no write anywhere. Screenshots of each page go to
+ * test-artifacts/browser/.
  */
 import fs from "node:fs";
 import sharp from "sharp";
@@ -277,6 +278,24 @@ suite("web console in Chromium", () => {
 		expect(browser.pageErrors.filter(e => !/status of 4\d\d/.test(e))).toEqual([]);
 	});
 
+	it("shows system health (nodes, services, versions) and lets an administrator restart a service", async () => {
+		await page.goto(`${origin}/#/system`);
+		await page.getByRole("heading", { name: "System health" }).waitFor();
+		const nodeRow = page.getByRole("table", { name: "Nodes" }).getByRole("row", { name: new RegExp(node.broker.nodeID) });
+		await nodeRow.waitFor();
+		expect(await nodeRow.textContent()).toMatch(/available.*gateway.*% of \d+ cores.*% of .*GiB/s);
+		const detections = page.getByRole("table", { name: "Services" }).getByRole("row", { name: /^detections\b/ });
+		expect(await detections.textContent()).toMatch(/detections\s*running\s*1 of 1/);
+		const version = (await call(node, "/system/version", { token: admin })).body.data.version;
+		await page.getByText(version, { exact: true }).first().waitFor();
+		page.once("dialog", d => void d.accept());
+		await detections.getByRole("button", { name: "Restart detections" }).click();
+		await page.getByRole("status").filter({ hasText: "detections restarted on 1 node(s)." }).waitFor({ timeout: 60_000 });
+		await screenshot(page, "system");
+		const [entry] = (await call(node, "/audit?resource=service", { token: admin })).body.data;
+		expect(entry).toEqual(expect.objectContaining({ resourceId: "detections", actor: ADMIN.email }));
+	});
+
 	it("offers a Viewer no write anywhere", async () => {
 		const viewer = await accountOf(node, admin, "ROLE-VIEWER", "viewer@console.test");
 		const other = await launch({ timezoneId: ZONE });
@@ -286,8 +305,8 @@ suite("web console in Chromium", () => {
 			const nav = await p.getByRole("navigation", { name: "Pages" }).textContent();
 			expect(nav).not.toContain("Face register");
 			expect(nav).not.toContain("Audit log");
-			const writes = /^(Add|Edit|Delete|Enable|Disable|Test|Snapshot|Manual entry|Register|Remove|Archive|Save site settings|Acknowledge|Mute|Unmute)/;
-			for (const path of ["", "cameras", "attendance", "settings", "live", "history", "alerts"]) {
+			const writes = /^(Add|Edit|Delete|Enable|Disable|Test|Snapshot|Manual entry|Register|Remove|Archive|Save site settings|Acknowledge|Mute|Unmute|Restart)/;
+			for (const path of ["", "cameras", "attendance", "settings", "live", "history", "alerts", "system"]) {
 				await p.goto(`${origin}/#/${path}`);
 				await p.locator("main h1").waitFor();
 				await p.waitForLoadState("networkidle");

@@ -24,6 +24,7 @@ const PAGES: Page[] = [
 	{ path: "/cameras", label: "Cameras", permission: "cameras:read", component: lazy(() => import("./pages/Cameras")) },
 	{ path: "/faces", label: "Face register", permission: "faces:read", component: lazy(() => import("./pages/Faces")) },
 	{ path: "/alerts", label: "Alerts", permission: "alerts:read", route: "GET /alerts", component: lazy(() => import("./pages/Alerts")) },
+	{ path: "/system", label: "System health", permission: "system:read", route: "GET /system/health/services", component: lazy(() => import("./pages/System")) },
 	{ path: "/audit", label: "Audit log", permission: "audit:read", component: lazy(() => import("./pages/Audit")) },
 	{ path: "/history", label: "Person history", permission: "attendance:read", component: lazy(() => import("./pages/History")) },
 	{ path: "/settings", label: "Settings", component: lazy(() => import("./pages/Settings")) },

@@ -203,6 +203,7 @@ export function statusTone(s: string | null | undefined): "ok" | "warn" | "bad" 
 		case "synced":
 		case "completed":
 		case "healthy":
+		case "running":
 		case "resolved":
 			return "ok";
 		case "late":
@@ -213,6 +214,7 @@ export function statusTone(s: string | null | undefined): "ok" | "warn" | "bad" 
 		case "acknowledged":
 			return "warn";
 		case "offline":
+		case "down":
 		case "failed":
 		case "suspended":
 		case "critical":
