@@ -34,6 +34,15 @@ const GRAIN = Number(arg("grain") ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const kb = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 
+const TICK_MS = 1000 / 100; // USER_HZ
+/** CPU time (user + system, all threads) of a process, ms. */
+function cpuMs(pid: number | "self", children = false): number {
+	const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+	// Fields after the name: utime 14, stime 15, cutime 16, cstime 17 (1-based, minus 3).
+	const [u, s, cu, cs] = [f[11], f[12], f[13], f[14]].map(Number);
+	return (children ? cu + cs : u + s) * TICK_MS;
+}
+
 const HAVE_FFMPEG = spawnSync("ffmpeg", ["-version"], { encoding: "utf8" }).status === 0;
 
 /** One `ffmpeg -threads 1 -i file -f null -` (decode only), ms; null without Debian's ffmpeg. */
@@ -119,12 +128,18 @@ async function main() {
 			const gen: number[] = [];
 			const ff: number[] = [];
 			const ratios: number[] = [];
+			const genCpu: number[] = [];
+			const ffCpu: number[] = [];
 			// Back to back, alternating, so both see the same machine load.
 			for (let r = 0; r < RUNS; r++) {
+				const c0 = cpuMs(pid);
 				const g = (await generate(i)).ms;
+				genCpu.push(cpuMs(pid) - c0);
+				const f0 = cpuMs("self", true);
 				const f = ffmpegDecodeMs(c.file);
 				gen.push(g);
 				if (f !== null) {
+					ffCpu.push(cpuMs("self", true) - f0);
 					ff.push(f);
 					ratios.push(g / f);
 				}
@@ -135,6 +150,8 @@ async function main() {
 			if (ff.length) {
 				console.log(`  ffmpeg -threads 1 decode, median of ${RUNS}: ${r1(median(ff))} ms [${ff.map(r1).join(", ")}]`);
 				console.log(`  generate / ffmpeg: median ${median(ratios).toFixed(2)}x [${ratios.map(x => x.toFixed(2)).join(", ")}]`);
+				// CPU time is what a loaded machine distorts least (the wall ratio pits a 2-core pipeline against a 1-thread decode).
+				console.log(`  CPU (user+sys) per run, median: generate node ${r1(median(genCpu))} ms, ffmpeg ${r1(median(ffCpu))} ms: ${(median(genCpu) / median(ffCpu)).toFixed(2)}x`);
 			}
 			console.log(`  /proc/loadavg after: ${fs.readFileSync("/proc/loadavg", "utf8").trim()}`);
 		}
