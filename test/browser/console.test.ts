@@ -6,7 +6,7 @@
  * reason shown on that photo, the rest registered), an embedding-only face shown as a
  * placeholder, attendance filtered and shown in the browser's time zone, an operator's CSV
  * export downloaded with its rows, the audit log, system health with an administrator's
- * service restart; a Viewer offered no write anywhere. Screenshots of each page go to
+ * service restart, an API key created (shown once) and revoked; a Viewer offered no write anywhere. Screenshots of each page go to
  * test-artifacts/browser/.
  */
 import fs from "node:fs";
@@ -294,6 +294,31 @@ suite("web console in Chromium", () => {
 		await screenshot(page, "system");
 		const [entry] = (await call(node, "/audit?resource=service", { token: admin })).body.data;
 		expect(entry).toEqual(expect.objectContaining({ resourceId: "detections", actor: ADMIN.email }));
+	});
+
+	it("creates an API key shown once, which the API accepts, and revokes it", async () => {
+		await page.goto(`${origin}/#/api-keys`);
+		await page.getByRole("heading", { name: "API keys" }).waitFor();
+		await page.getByLabel("Key name").fill("door controller");
+		await page.getByLabel("Role").selectOption("ROLE-OPERATOR");
+		await page.getByRole("button", { name: "Create key" }).click();
+		const key = (await page.getByLabel("The new key").textContent())!.trim();
+		expect(key.length).toBeGreaterThan(20);
+		const row = page.getByRole("row", { name: /door controller/ });
+		await row.getByText("active").waitFor();
+		// Keys are for programs: the face API takes them (the console's own API takes logins only).
+		const galleryInfo = () => fetch(`${origin}/api/face-recognition/gallery/info`, { headers: { "X-API-Key": key } }).then(r => r.status);
+		expect(await galleryInfo()).toBe(200);
+		await screenshot(page, "api-keys");
+		page.once("dialog", d => void d.accept());
+		await row.getByRole("button", { name: "Revoke door controller" }).click();
+		await row.getByText("revoked").waitFor();
+		expect(await galleryInfo()).toBe(401);
+		// Shown once: the page read again has only the prefix.
+		await page.reload();
+		await row.waitFor();
+		expect(await page.getByText(key).count()).toBe(0);
+		expect(await row.textContent()).toContain(key.slice(0, 12)); // rk_ and the prefix
 	});
 
 	it("offers a Viewer no write anywhere", async () => {

@@ -27,6 +27,7 @@ const PAGES: Page[] = [
 	{ path: "/system", label: "System health", permission: "system:read", route: "GET /system/health/services", component: lazy(() => import("./pages/System")) },
 	{ path: "/audit", label: "Audit log", permission: "audit:read", component: lazy(() => import("./pages/Audit")) },
 	{ path: "/history", label: "Person history", permission: "attendance:read", component: lazy(() => import("./pages/History")) },
+	{ path: "/api-keys", label: "API keys", permission: "apikeys:read", route: "GET /api-keys", component: lazy(() => import("./pages/ApiKeys")) },
 	{ path: "/settings", label: "Settings", component: lazy(() => import("./pages/Settings")) },
 	{ path: "/api", label: "API reference", component: lazy(() => import("./pages/ApiReference")) }
 ];
