@@ -8,6 +8,10 @@ class SummaryReporter {
 		const failed = results.numFailedTests + failedSuites;
 		const skipped = results.numPendingTests + results.numTodoTests;
 		process.stdout.write(`\n${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+		// What the suites left running (jest runs in band, in this process): named so a leak can be found;
+		// the run then ends by forceExit rather than waiting on it.
+		const left = process.getActiveResourcesInfo().filter(r => r !== "TTYWrap");
+		if (left.length) process.stderr.write(`resources still active after the run: ${JSON.stringify(left.reduce((m, r) => ({ ...m, [r]: (m[r] ?? 0) + 1 }), {}))}\n`);
 	}
 }
 module.exports = SummaryReporter;
