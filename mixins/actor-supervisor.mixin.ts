@@ -16,7 +16,8 @@
  *   `actors` and `load` say what a node runs.
  *
  * Actions of the service (addressed `<service>.<action>`, the key under its own name):
- * adopt, release, move, drain, actors, load. Event: `<service>.draining`. One supervisor
+ * adopt, release, move, drain, undrain, actors, load. Events: `<service>.draining`,
+ * `<service>.undrained` (also when the service starts: a restarted one takes keys). One supervisor
  * per service.
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
@@ -193,6 +194,17 @@ export function ActorSupervisorMixin<D extends Lease, K extends ActorKey>(opts: 
 				}
 			},
 
+			/** Take new keys again after a drain (operators: the console's undrain); placement passes resume. */
+			undrain: {
+				handler(this: This) {
+					if (this.stopping) throw new ApiError(409, "NODE_STOPPING", `Node ${this.broker.nodeID} is stopping`);
+					this.draining = false;
+					this.broker.broadcast(`${service}.undrained`, { nodeID: this.broker.nodeID });
+					this.logger.info("Node takes actors again", { of: service });
+					return { nodeID: this.broker.nodeID, draining: false };
+				}
+			},
+
 			/** This node's actors: each key with its lease, and what `describe` adds. */
 			actors: {
 				async handler(this: This, ctx: Context) {
@@ -217,6 +229,9 @@ export function ActorSupervisorMixin<D extends Lease, K extends ActorKey>(opts: 
 		events: {
 			[`${service}.draining`](this: This, ctx: Context<{ nodeID: string }>) {
 				if (ctx.params.nodeID !== this.broker.nodeID) this.drainingNodes.add(ctx.params.nodeID);
+			},
+			[`${service}.undrained`](this: This, ctx: Context<{ nodeID: string }>) {
+				this.drainingNodes.delete(ctx.params.nodeID);
 			},
 			"$node.disconnected"(this: This, ctx: Context<{ node: { id: string } }>) {
 				this.drainingNodes.delete(ctx.params.node.id);
@@ -370,6 +385,8 @@ export function ActorSupervisorMixin<D extends Lease, K extends ActorKey>(opts: 
 		},
 
 		started(this: This) {
+			// A drained node whose service was restarted takes keys again: others stop skipping it.
+			this.broker.broadcast(`${service}.undrained`, { nodeID: this.broker.nodeID });
 			// Keys are picked up in the background once the stores answer: a node must start
 			// even while the storage node is still coming up.
 			this.resuming = this.broker

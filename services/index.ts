@@ -21,6 +21,7 @@ import historyService from "./console/history.service";
 import shiftsService from "./console/shifts.service";
 import siteService from "./console/site.service";
 import systemService from "./console/system.service";
+import clusterService from "./console/cluster.service";
 import usersService from "./console/users.service";
 import { AuditMiddleware } from "../middlewares/audit.middleware";
 import { PermissionsMiddleware } from "../middlewares/permissions.middleware";
@@ -106,7 +107,7 @@ export const SERVICES_BY_ROLE: Record<Role, Factory[]> = {
 	// Every role runs its node's sampler (nodeHealth).
 	inference: [inferenceService, nodeHealthService],
 	actors: [recognitionService, monitorsService, streamsService, enrollmentService, callbacksService, exportWorkerService, odooSyncService, nodeHealthService, detectionFramesService],
-	gateway: [apiService, healthService, nodeHealthService, rolesService, developerService, detectionsLiveService, detectionProviderService, faceHealthService, faceDetectionService, faceRecognitionService, faceAnalysisService, antiSpoofingService]
+	gateway: [apiService, healthService, clusterService, nodeHealthService, rolesService, developerService, detectionsLiveService, detectionProviderService, faceHealthService, faceDetectionService, faceRecognitionService, faceAnalysisService, antiSpoofingService]
 };
 
 /**

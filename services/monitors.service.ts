@@ -18,7 +18,7 @@ import type { Config } from "../config";
 import { ApiError } from "../lib/errors";
 import { cameraId as cameraIdRule } from "../lib/validation/rules";
 import { monitorFingerprint, type UptimeDay } from "../lib/cameras/monitor";
-import { leaseIsLive } from "../lib/recognition/placement";
+import { leaseIsLive, monitorKey } from "../lib/recognition/placement";
 import { ActorSupervisorMixin, type Supervisor } from "../mixins/actor-supervisor.mixin";
 import { monitorActor, monitorActorName, type MonitorDoc } from "./actors/monitor.actor";
 import type { Implements } from "./schema";
@@ -73,7 +73,7 @@ export default function monitorsService(cfg: Config): ServiceSchema<Settings, Me
 		key: "cameraId",
 		keyRule: cameraIdRule,
 		keyOf: doc => doc.cameraId,
-		placementKey: cameraId => `monitor:${cameraId}`,
+		placementKey: monitorKey,
 		leaseMs: cfg.actorLeaseMs,
 		placementIntervalMs: cfg.placementIntervalMs,
 		waitFor: ["cameras", "audit"],

@@ -28,6 +28,8 @@ export function placeActor(key: string, nodeIDs: readonly string[], exclude: Rea
 }
 
 export const sessionKey = (slotId: number) => `session:${slotId}`;
+/** The rendezvous key of a camera's monitor actor. */
+export const monitorKey = (cameraId: number) => `monitor:${cameraId}`;
 
 /** Lease state of a document (a session's, or any supervised actor's), as the store keeps it. */
 export interface Lease {
