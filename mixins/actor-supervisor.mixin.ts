@@ -170,9 +170,19 @@ export function ActorSupervisorMixin<D extends Lease, K extends ActorKey>(opts: 
 					if (!doc) throw opts.notFound(key);
 					const from = liveOwner(doc, Date.now());
 					if (from === nodeID) return { ...at(key), from, to: nodeID, gapMs: 0 };
+					// Refused before anything stops: a draining node would not adopt what was released for it.
+					if (this.drainingNodes.has(nodeID) || (nodeID === this.broker.nodeID && this.draining)) throw new ApiError(409, "NODE_DRAINING", `Node ${nodeID} is draining and takes no ${plural}`);
 					const t0 = Date.now();
-					if (from && this.liveActorNodes().includes(from)) await ctx.call(`${service}.release`, { ...at(key), handTo: nodeID }, { nodeID: from });
-					const adopted = await ctx.call<{ token: number }, object>(`${service}.adopt`, at(key), { nodeID });
+					const released = !!from && this.liveActorNodes().includes(from);
+					if (released) await ctx.call(`${service}.release`, { ...at(key), handTo: nodeID }, { nodeID: from! });
+					let adopted: { token: number };
+					try {
+						adopted = await ctx.call<{ token: number }, object>(`${service}.adopt`, at(key), { nodeID });
+					} catch (err) {
+						// The target refused after the hand-over: start it again where it ran rather than wait for placement.
+						if (released) await ctx.call(`${service}.adopt`, at(key), { nodeID: from! }).catch(() => undefined);
+						throw err;
+					}
 					const gapMs = Date.now() - t0;
 					await ctx.call("audit.record", { action: `${kind}.moved`, ...at(key), details: { from, to: nodeID, gapMs, token: adopted.token } });
 					this.logger.info(`${Kind} moved`, { ...at(key), from, to: nodeID, gapMs });

@@ -330,7 +330,7 @@ suite("web console in Chromium", () => {
 			const nav = await p.getByRole("navigation", { name: "Pages" }).textContent();
 			expect(nav).not.toContain("Face register");
 			expect(nav).not.toContain("Audit log");
-			const writes = /^(Add|Edit|Delete|Enable|Disable|Test|Snapshot|Manual entry|Register|Remove|Archive|Save site settings|Acknowledge|Mute|Unmute|Restart)/;
+			const writes = /^(Add|Edit|Delete|Enable|Disable|Test|Snapshot|Manual entry|Register|Remove|Archive|Save site settings|Acknowledge|Mute|Unmute|Restart|Move|Drain|Undrain)/;
 			for (const path of ["", "cameras", "attendance", "settings", "live", "history", "alerts", "system"]) {
 				await p.goto(`${origin}/#/${path}`);
 				await p.locator("main h1").waitFor();

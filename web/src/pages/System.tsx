@@ -1,14 +1,18 @@
 /**
  * System health (system:read): the nodes with their roles, CPU, memory, disk and uptime
- * (GET /system/health/metrics, /system/uptime), the services of the broker registry with
- * their status and nodes (GET /system/health/services), and the versions
- * (GET /system/version). An administrator (system:admin) may restart a service from here
- * (POST /system/services/{id}/restart: each node in turn). Reloaded every 10 s.
+ * (GET /system/health/metrics, /system/uptime), the actors on each node (sessions, their
+ * camera streams, camera monitors) with their scan lag and the inference queues
+ * (GET /system/actors, every 5 s), the services of the broker registry with their status and
+ * nodes (GET /system/health/services), and the versions (GET /system/version). An
+ * administrator (system:admin) may move a session or a camera's monitor to another node,
+ * drain an actors node and take it back (the REPL's operations: POST
+ * /system/actors/{kind}/{id}/move, /system/nodes/{nodeId}/drain and /undrain), and restart a
+ * service (POST /system/services/{id}/restart: each node in turn). Reloaded every 10 s.
  */
 import { useEffect, useState } from "react";
 import { get, post } from "../api";
 import { dateTime } from "../time";
-import { Badge, Card, ErrorNote, Notice, statusTone, Table, useAction, useLoad } from "../ui";
+import { Badge, Card, Dialog, ErrorNote, Field, Notice, statusTone, Table, useAction, useLoad } from "../ui";
 import { useSession } from "../session";
 
 interface Sample {
@@ -48,6 +52,47 @@ interface Version {
 	models: { set: string; embeddingVersion: number } | null;
 }
 
+interface Actor {
+	kind: "session" | "camera" | "monitor";
+	id: number;
+	slotId: number | null;
+	cameraId: number | null;
+	status: string;
+	lagMs: number | null;
+	since: string | null;
+	frames: number | null;
+	fps: number | null;
+}
+interface ActorsNode {
+	nodeID: string;
+	roles: string[];
+	cpu: number | null;
+	actorsNode: boolean;
+	draining: boolean | null;
+	actors: Actor[];
+}
+interface InferenceQueue {
+	nodeID: string;
+	running: number | null;
+	waiting: number | null;
+	engines: number | null;
+	maxWaiting: number | null;
+	latencyMs: number | null;
+	served: number | null;
+}
+interface Cluster {
+	nodes: ActorsNode[];
+	inference: InferenceQueue[];
+}
+
+/** What an actor row is, in words. */
+function actorName(a: Actor): string {
+	if (a.kind === "session") return `Session of slot ${a.slotId}`;
+	if (a.kind === "camera") return `Camera ${a.cameraId} of slot ${a.slotId}`;
+	return `Monitor of camera ${a.cameraId}`;
+}
+const num = (v: number | null | undefined, unit = "") => (v === null || v === undefined ? "–" : `${Math.round(v)}${unit}`);
+
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? "–" : `${Math.round(v)}%`);
 const bytes = (v: number) => (v >= 1 << 30 ? `${(v / (1 << 30)).toFixed(1)} GiB` : `${Math.round(v / (1 << 20))} MiB`);
 export function duration(s: number | null | undefined): string {
@@ -77,6 +122,37 @@ export default function System() {
 		const t = setInterval(() => all.reload(), 10_000);
 		return () => clearInterval(t);
 	}, [all.reload]);
+	const canOperate = s.can("system:admin") && (s.has("POST /system/nodes/{nodeId}/drain") || s.has("POST /system/nodes/:nodeId/drain"));
+	const cluster = useLoad(async sig => (s.has("GET /system/actors") ? (await get<Cluster>("/system/actors", undefined, sig)).data : null), [s.routesKnown]);
+	useEffect(() => {
+		const t = setInterval(() => cluster.reload(), 5_000);
+		return () => clearInterval(t);
+	}, [cluster.reload]);
+	const [operated, setOperated] = useState<string | null>(null);
+	const [moving, setMoving] = useState<Actor | null>(null);
+	const [target, setTarget] = useState("");
+	const move = useAction(async (a: Actor, toNode: string) => {
+		setOperated(null);
+		const r = await post<{ kind: string; id: number; from: string | null; to: string; gapMs: number }>(`/system/actors/${a.kind}/${a.id}/move`, toNode ? { toNode } : {});
+		setMoving(null);
+		setOperated(`${actorName(a)} moved from ${r.data.from ?? "no node"} to ${r.data.to} (${r.data.gapMs} ms).`);
+		cluster.reload();
+	});
+	const drain = useAction(async (nodeID: string, undo: boolean) => {
+		if (!window.confirm(undo ? `Let ${nodeID} take sessions and monitors again?` : `Drain ${nodeID}? Its sessions and camera monitors move to the other actors nodes, and it takes no new ones.`)) return;
+		setOperated(null);
+		if (undo) {
+			await post(`/system/nodes/${encodeURIComponent(nodeID)}/undrain`);
+			setOperated(`${nodeID} takes sessions and monitors again.`);
+		} else {
+			const r = await post<{ moved: unknown[]; kept: unknown[]; monitors: { moved: unknown[]; kept: unknown[] } | null }>(`/system/nodes/${encodeURIComponent(nodeID)}/drain`);
+			const kept = r.data.kept.length + (r.data.monitors?.kept.length ?? 0);
+			setOperated(`${nodeID} drained: ${r.data.moved.length} session(s) and ${r.data.monitors?.moved.length ?? 0} monitor(s) moved${kept ? `, ${kept} kept (no other node could take them)` : ""}.`);
+		}
+		cluster.reload();
+	});
+	const c = cluster.data;
+	const actorsNodes = (c?.nodes ?? []).filter(n => n.actorsNode);
 	const [restarted, setRestarted] = useState<string | null>(null);
 	const restart = useAction(async (name: string) => {
 		if (!window.confirm(`Restart ${name} on each of its nodes in turn?`)) return;
@@ -117,6 +193,119 @@ export default function System() {
 					{ label: "Sampled", render: n => (n.latest ? dateTime(n.latest.timestamp) : "–") }
 				]}
 			/>
+			{c && (
+				<>
+					<h2>Actors</h2>
+					{operated && <Notice>{operated}</Notice>}
+					<ErrorNote error={cluster.error} />
+					<ErrorNote error={drain.error} title="Not drained" />
+					{actorsNodes.length === 0 && <p className="muted">No actors node is running.</p>}
+					{actorsNodes.map(n => (
+						<section key={n.nodeID} aria-label={`Actors on ${n.nodeID}`}>
+							<h3>
+								<span className="mono">{n.nodeID}</span> {n.draining ? <Badge tone="warn">draining</Badge> : <Badge tone="ok">takes actors</Badge>}{" "}
+								{canOperate &&
+									(n.draining ? (
+										<button type="button" disabled={drain.busy} onClick={() => void drain.run(n.nodeID, true)} aria-label={`Undrain ${n.nodeID}`}>
+											Undrain
+										</button>
+									) : (
+										<button type="button" disabled={drain.busy} onClick={() => void drain.run(n.nodeID, false)} aria-label={`Drain ${n.nodeID}`}>
+											Drain
+										</button>
+									))}
+							</h3>
+							<Table
+								caption={`Actors on ${n.nodeID}`}
+								rows={n.actors}
+								rowKey={a => `${a.kind}:${a.id}:${a.cameraId ?? ""}`}
+								empty="No actor runs here."
+								columns={[
+									{ label: "Actor", render: a => actorName(a) },
+									{ label: "Status", render: a => <Badge tone={statusTone(a.status)}>{a.status}</Badge> },
+									{ label: "Scan lag", render: a => (a.kind === "session" ? "" : num(a.lagMs, " ms")) },
+									{ label: "Frames", render: a => (a.kind === "session" ? "" : num(a.frames)) },
+									{ label: "Since", render: a => (a.since ? dateTime(a.since) : "–") },
+									...(canOperate
+										? [
+												{
+													label: "Actions",
+													render: (a: Actor) =>
+														a.kind === "camera" ? (
+															<span className="muted">moves with its session</span>
+														) : (
+															<button
+																type="button"
+																disabled={move.busy}
+																onClick={() => {
+																	move.clear();
+																	setTarget("");
+																	setMoving(a);
+																}}
+																aria-label={`Move ${actorName(a)}`}
+															>
+																Move
+															</button>
+														)
+												}
+											]
+										: [])
+								]}
+							/>
+						</section>
+					))}
+					<h2>Inference queues</h2>
+					<Table
+						caption="Inference queues"
+						rows={c.inference}
+						rowKey={q => q.nodeID}
+						empty="No inference node is running."
+						columns={[
+							{ label: "Node", render: q => <span className="mono">{q.nodeID}</span> },
+							{ label: "Running", render: q => num(q.running) },
+							{ label: "Waiting", render: q => (q.maxWaiting ? `${num(q.waiting)} of ${q.maxWaiting}` : num(q.waiting)) },
+							{ label: "Engines", render: q => num(q.engines) },
+							{ label: "Latency", render: q => num(q.latencyMs, " ms") },
+							{ label: "Served", render: q => num(q.served) }
+						]}
+					/>
+					<Dialog title={moving ? `Move ${actorName(moving)}` : "Move"} open={moving !== null} onClose={() => setMoving(null)}>
+						{moving && (
+							<form
+								onSubmit={e => {
+									e.preventDefault();
+									void move.run(moving, target);
+								}}
+							>
+								<Field label="Target node">
+									{id => (
+										<select id={id} value={target} onChange={e => setTarget(e.target.value)}>
+											<option value="">Where placement picks</option>
+											{actorsNodes
+												.filter(n => !n.actors.some(a => a.kind === moving.kind && a.id === moving.id))
+												.map(n => (
+													<option key={n.nodeID} value={n.nodeID} disabled={!!n.draining}>
+														{n.nodeID}
+														{n.draining ? " (draining)" : ""}
+													</option>
+												))}
+										</select>
+									)}
+								</Field>
+								<ErrorNote error={move.error} title="Not moved" />
+								<div className="actions">
+									<button type="submit" disabled={move.busy}>
+										Move
+									</button>
+									<button type="button" className="link" onClick={() => setMoving(null)}>
+										Cancel
+									</button>
+								</div>
+							</form>
+						)}
+					</Dialog>
+				</>
+			)}
 			<h2>Services</h2>
 			{restarted && <Notice>{restarted}</Notice>}
 			<ErrorNote error={restart.error} title="Not restarted" />
