@@ -92,7 +92,7 @@ suite("system page: drain an actors node and see the session move (Chromium, two
 		await page.goto(`${origin}/#/system`);
 		await page.getByRole("heading", { name: "System health" }).waitFor();
 		const onA = section(page, a.name);
-		await onA.getByRole("cell", { name: `Session of slot ${SLOT}` }).waitFor({ timeout: WAIT });
+		await onA.getByRole("cell", { name: `Session of slot ${SLOT}`, exact: true }).waitFor({ timeout: WAIT });
 		// The camera stream's row carries a measured scan lag once it scans (the page reloads every 5 s).
 		await onA.getByRole("row", { name: new RegExp(`Camera 1 of slot ${SLOT}.*connected.*\\d+ ms`) }).waitFor({ timeout: WAIT });
 		expect(await section(page, b.name).getByText("No actor runs here.").count()).toBe(1);
@@ -103,8 +103,8 @@ suite("system page: drain an actors node and see the session move (Chromium, two
 		await page.getByRole("button", { name: `Drain ${a.name}` }).click();
 		await page.getByRole("status").filter({ hasText: `${a.name} drained: 1 session(s) and 0 monitor(s) moved.` }).waitFor({ timeout: WAIT });
 		const onB = section(page, b.name);
-		await onB.getByRole("cell", { name: `Session of slot ${SLOT}` }).waitFor({ timeout: WAIT });
-		await onB.getByRole("cell", { name: `Camera 1 of slot ${SLOT}` }).waitFor();
+		await onB.getByRole("cell", { name: `Session of slot ${SLOT}`, exact: true }).waitFor({ timeout: WAIT });
+		await onB.getByRole("cell", { name: `Camera 1 of slot ${SLOT}`, exact: true }).waitFor();
 		await onA.getByText("No actor runs here.").waitFor();
 		await onA.getByText("draining").waitFor();
 		expect(await ownerOf()).toBe(b.name);
@@ -133,7 +133,7 @@ suite("system page: drain an actors node and see the session move (Chromium, two
 		await dialog.getByLabel("Target node").selectOption(a.name);
 		await dialog.getByRole("button", { name: "Move" }).click();
 		await page.getByRole("status").filter({ hasText: `Session of slot ${SLOT} moved from ${b.name} to ${a.name}` }).waitFor({ timeout: WAIT });
-		await onA.getByRole("cell", { name: `Session of slot ${SLOT}` }).waitFor({ timeout: WAIT });
+		await onA.getByRole("cell", { name: `Session of slot ${SLOT}`, exact: true }).waitFor({ timeout: WAIT });
 		expect(await ownerOf()).toBe(a.name);
 		await screenshot(page, "system-moved");
 	}, 120_000);
@@ -145,7 +145,7 @@ suite("system page: drain an actors node and see the session move (Chromium, two
 			const p = await other.newPage();
 			await signIn(p, "viewer@drain.test", viewer.password);
 			await p.goto(`${origin}/#/system`);
-			await section(p, a.name).getByRole("cell", { name: `Session of slot ${SLOT}` }).waitFor({ timeout: WAIT });
+			await section(p, a.name).getByRole("cell", { name: `Session of slot ${SLOT}`, exact: true }).waitFor({ timeout: WAIT });
 			await p.getByRole("table", { name: "Inference queues" }).waitFor();
 			const names = await p.locator("main button").allTextContents();
 			expect(names.filter(n => /^(Move|Drain|Undrain|Restart)/.test(n.trim()))).toEqual([]);
