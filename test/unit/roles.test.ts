@@ -4,7 +4,7 @@ import { servicesFor } from "../../services";
 
 const names = (env: Record<string, string>) => servicesFor(loadConfig({ API_KEY: "roles-test-key-0123456789", METRICS_PORT: "off", ...env })).map(f => f(loadConfig({ API_KEY: "roles-test-key-0123456789", METRICS_PORT: "off", ...env })).name).sort();
 const STORES = ["alerts", "apikeys", "attendance", "attendanceLogs", "attendanceSightings", "audit", "auth", "banners", "blobs", "cameras", "detectionEvents", "detections", "embeddings", "exports", "faces", "gallery", "history", "jobs", "metrics", "nodeHealth", "notifications", "odoo", "odooSyncLogs", "recognitionLogs", "recognitions", "retention", "schedules", "sessions", "settings", "shifts", "site", "system", "systemMetrics", "users"];
-const GATEWAY = ["antiSpoofing", "api", "detectionProvider", "detectionsLive", "developer", "faceAnalysis", "faceDetection", "faceHealth", "faceRecognition", "health", "nodeHealth", "roles"];
+const GATEWAY = ["antiSpoofing", "api", "cluster", "detectionProvider", "detectionsLive", "developer", "faceAnalysis", "faceDetection", "faceHealth", "faceRecognition", "health", "nodeHealth", "roles"];
 
 describe("services of a node", () => {
 	it("runs the store services only on the storage node with the embedded stores", () => {
