@@ -3,7 +3,8 @@
  * node, match every face against THE gallery (the two best, calibrated similarity), follow the
  * faces across frames as tracks (lib/recognition/tracker.ts: the sessions' false-match guard),
  * and when a track's status changes (unknown, or confirmed as a person), persist its detection
- * with a thumbnail of its best face, then tell attendance (known people only). A confirmed
+ * with a thumbnail of its best face, then tell attendance (known employees only: a visitor's
+ * detection says visitor and is never a sighting). A confirmed
  * track seen again refreshes its detection and attendance at most every REFRESH_MS.
  */
 import sharp from "sharp";
@@ -30,6 +31,7 @@ interface Profile {
 	employeeId: string;
 	name: string;
 	department: string;
+	category: "employee" | "visitor";
 }
 
 export class FaceWatch {
@@ -111,7 +113,7 @@ export class FaceWatch {
 			employeeId: person?.employeeId ?? null,
 			name: person?.name ?? null,
 			department: person?.department ?? null,
-			status: person ? "authorized" : "unknown",
+			status: person ? (person.category === "visitor" ? "visitor" : "authorized") : "unknown",
 			confidence: t.confidence,
 			boundingBox: { x: Math.round(x1 * sx), y: Math.round(y1 * sy), width: Math.round((x2 - x1) * sx), height: Math.round((y2 - y1) * sy) },
 			...(thumbnail ? { thumbnail } : {}),
@@ -120,7 +122,9 @@ export class FaceWatch {
 			frames: t.frames
 		});
 		this.written.set(t.id, at);
-		if (person)
+		// The one gate of attendance: a visitor's sighting never becomes one (no log, so no
+		// headcount, records, statistics or Odoo, which all read the logs).
+		if (person && person.category !== "visitor")
 			await this.broker.call("attendanceLogs.recordSighting", {
 				detectionId: `${detection.id}@${at}`,
 				personId: person.id,

@@ -21,6 +21,11 @@ import type { DbServiceVars, GatewayMeta } from "../schema";
 
 export const MAX_IMAGES = 5;
 
+export const CATEGORIES = ["employee", "visitor"] as const;
+export type Category = (typeof CATEGORIES)[number];
+const categoryParam = { type: "enum", values: [...CATEGORIES], optional: true } as const;
+export const categoryOf = (d: { category?: Category }): Category => d.category ?? "employee";
+
 export interface FaceImage {
 	id: string;
 	/** The photo; none for an embedding given without a photo (face API gallery/set). */
@@ -41,6 +46,8 @@ export interface ProfileDoc {
 	employeeId: string;
 	name: string;
 	department: string;
+	/** employee (absent on profiles made before categories: read as employee) or visitor: recognised, never counted for attendance. */
+	category?: Category;
 	/** pending: no usable photo; active: matched; archived: kept, never matched. */
 	status: "pending" | "active" | "archived";
 	archived: boolean;
@@ -72,6 +79,7 @@ const PROFILE_RESPONSE = {
 		employeeId: { type: "string" },
 		name: { type: "string" },
 		department: { type: "string" },
+		category: { type: "string", enum: [...CATEGORIES], description: "visitor: recognised (detections say visitor), never counted for attendance" },
 		status: { type: "string", enum: ["pending", "active", "archived"] },
 		imageCount: { type: "integer" },
 		thumbnail: { type: ["string", "null"] },
@@ -120,15 +128,18 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 					...pageParams,
 					department: { type: "string", max: 200, optional: true },
 					status: { type: "enum", values: ["pending", "active", "archived"], optional: true },
+					category: categoryParam,
 					search: { type: "string", max: 100, trim: true, optional: true },
 					$$strict: true
 				},
-				async handler(ctx: Context<PageParams & { department?: string; status?: string; search?: string }>) {
+				async handler(ctx: Context<PageParams & { department?: string; status?: string; category?: Category; search?: string }>) {
 					const p = ctx.params;
 					const query: Record<string, unknown> = {};
 					if (p.department) query.department = p.department;
 					if (p.status) query.status = p.status;
 					let docs: ProfileDoc[] = await this.adapter.find({ query, sort: ["name"] });
+					// Filtered here: profiles made before categories have none (employee).
+					if (p.category) docs = docs.filter(d => categoryOf(d) === p.category);
 					const s = p.search?.toLowerCase();
 					if (s) docs = docs.filter(d => d.name.toLowerCase().includes(s) || d.employeeId.toLowerCase().includes(s));
 					const { offset, limit } = pageQuery(p);
@@ -142,7 +153,7 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 				status: 201,
 				upload: images(cfg.faceImageMaxBytes),
 				openapi: {
-					summary: "Register a person with up to 5 photos (multipart: name, employeeId, department, images[]); each photo must show exactly one usable face",
+					summary: "Register a person with up to 5 photos (multipart: name, employeeId, department, category employee (default) or visitor, images[]); each photo must show exactly one usable face",
 					tags: ["faces"],
 					response: PROFILE_RESPONSE,
 					errors: ["NO_FACE_DETECTED", "MULTIPLE_FACES", "LOW_QUALITY_FACE", "INVALID_IMAGE", "IMAGE_TOO_LARGE", "EMPLOYEE_ID_TAKEN", "TOO_MANY_IMAGES"]
@@ -151,16 +162,17 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 					name: { type: "string", min: 1, max: 200, trim: true },
 					employeeId: { type: "string", min: 1, max: 64, trim: true, pattern: "^[A-Za-z0-9._-]+$" },
 					department: { type: "string", max: 200, trim: true, optional: true },
+					category: categoryParam,
 					uploads: uploadsParam,
 					$$strict: true
 				},
-				async handler(ctx: Context<{ name: string; employeeId: string; department?: string; uploads?: ImageUpload[] }, GatewayMeta>) {
+				async handler(ctx: Context<{ name: string; employeeId: string; department?: string; category?: Category; uploads?: ImageUpload[] }, GatewayMeta>) {
 					const { name, employeeId, department } = ctx.params;
 					if ((await this.adapter.count({ query: { employeeId } })) > 0) throw new ApiError(409, "EMPLOYEE_ID_TAKEN", `A profile with employeeId ${employeeId} exists`);
 					const id = crypto.randomUUID();
 					const imgs = await this.admit(ctx, id, employeeId, ctx.params.uploads ?? [], true);
 					const now = new Date();
-					const doc: ProfileDoc = { _id: id, employeeId, name, department: department ?? "", status: statusOf(false, imgs), archived: false, images: imgs, createdAt: now, updatedAt: now, version: 1 };
+					const doc: ProfileDoc = { _id: id, employeeId, name, department: department ?? "", category: ctx.params.category ?? "employee", status: statusOf(false, imgs), archived: false, images: imgs, createdAt: now, updatedAt: now, version: 1 };
 					try {
 						await this.adapter.insert(doc);
 					} catch (err) {
@@ -187,17 +199,18 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 			update: {
 				rest: "PUT /faces/:id",
 				permission: "faces:write",
-				openapi: { summary: "Change a profile (archived: kept, never matched)", tags: ["faces"], response: PROFILE_RESPONSE, errors: ["FACE_NOT_FOUND", "VERSION_CONFLICT", "EMPLOYEE_ID_TAKEN"] },
+				openapi: { summary: "Change a profile (archived: kept, never matched; category employee or visitor)", tags: ["faces"], response: PROFILE_RESPONSE, errors: ["FACE_NOT_FOUND", "VERSION_CONFLICT", "EMPLOYEE_ID_TAKEN"] },
 				params: {
 					id: { type: "string", max: 64 },
 					name: { type: "string", min: 1, max: 200, trim: true, optional: true },
 					employeeId: { type: "string", min: 1, max: 64, trim: true, pattern: "^[A-Za-z0-9._-]+$", optional: true },
 					department: { type: "string", max: 200, trim: true, optional: true },
+					category: categoryParam,
 					archived: { type: "boolean", optional: true },
 					version: { type: "number", integer: true, min: 1, optional: true },
 					$$strict: true
 				},
-				async handler(ctx: Context<{ id: string; name?: string; employeeId?: string; department?: string; archived?: boolean; version?: number }>) {
+				async handler(ctx: Context<{ id: string; name?: string; employeeId?: string; department?: string; category?: Category; archived?: boolean; version?: number }>) {
 					const { id, version, ...changes } = ctx.params;
 					const doc = await this.byId(id);
 					if (version !== undefined && version !== doc.version) throw new ApiError(409, "VERSION_CONFLICT", `Profile ${id} changed meanwhile (version ${doc.version})`);
@@ -450,7 +463,7 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 				params: { ids: { type: "array", items: "string", max: 1000 } },
 				async handler(ctx: Context<{ ids: string[] }>) {
 					const docs: ProfileDoc[] = await this.adapter.find({ query: { _id: { $in: ctx.params.ids } } });
-					return docs.map(d => ({ id: d._id, employeeId: d.employeeId, name: d.name, department: d.department, status: d.status }));
+					return docs.map(d => ({ id: d._id, employeeId: d.employeeId, name: d.name, department: d.department, category: categoryOf(d), status: d.status }));
 				}
 			}
 		},
@@ -468,6 +481,7 @@ export default function facesService(cfg: Config): ServiceSchema<{ family: strin
 					employeeId: d.employeeId,
 					name: d.name,
 					department: d.department,
+					category: categoryOf(d),
 					status: d.status,
 					imageCount: d.images.length,
 					thumbnail: d.images.find(i => i.blob) ? `/api/v1/assets/${d.images.find(i => i.blob)!.blob}` : null,

@@ -142,6 +142,7 @@ suite("web console in Chromium", () => {
 		await dialog.getByLabel("Name", { exact: true }).fill("Anna Lind");
 		await dialog.getByLabel("Employee id").fill("EMP-001");
 		await dialog.getByLabel("Department").fill("Math");
+		expect(await dialog.getByLabel("Category").inputValue()).toBe("employee");
 		await dialog.getByLabel(/Photos/).setInputFiles([
 			{ name: "anna.jpg", mimeType: "image/jpeg", buffer: good },
 			{ name: "two-people.jpg", mimeType: "image/jpeg", buffer: pair }
@@ -159,7 +160,7 @@ suite("web console in Chromium", () => {
 		await page.getByRole("button", { name: "Anna Lind" }).waitFor();
 		await screenshot(page, "faces");
 		const profiles = (await call(node, "/faces", { token: admin })).body.data;
-		expect(profiles).toEqual([expect.objectContaining({ employeeId: "EMP-001", name: "Anna Lind", imageCount: 1, status: "active" })]);
+		expect(profiles).toEqual([expect.objectContaining({ employeeId: "EMP-001", name: "Anna Lind", imageCount: 1, status: "active", category: "employee" })]);
 	});
 
 	it("shows an embedding-only face (set through the face API's gallery/set, no photo) as a placeholder", async () => {

@@ -3,6 +3,8 @@
  * photos. The API checks every photo and refuses the request whole when one has no single
  * usable face, naming each refused photo (details field images[i]): each photo is shown
  * accepted or refused with its reason, and the refused ones can be removed and the rest sent.
+ * A profile's category (employee, or visitor: recognised but never counted for attendance) is
+ * chosen when registering and changed in the profile.
  */
 import { useEffect, useState, type FormEvent } from "react";
 import { ApiFailure, del, get, objectUrl, put, request } from "../api";
@@ -12,6 +14,24 @@ import { dateTime } from "../time";
 import { Badge, Dialog, ErrorNote, Field, Notice, Pager, statusTone, Table, useAction, useLoad, useQueryState } from "../ui";
 
 const MAX_PHOTOS = 5;
+const CATEGORIES = ["employee", "visitor"] as const;
+type Category = (typeof CATEGORIES)[number];
+
+function CategorySelect({ value, onChange, disabled }: { value: Category; onChange(c: Category): void; disabled?: boolean }) {
+	return (
+		<Field label="Category" hint="A visitor is recognised on the cameras but never counted for attendance">
+			{id => (
+				<select id={id} value={value} disabled={disabled} onChange={e => onChange(e.target.value as Category)}>
+					{CATEGORIES.map(c => (
+						<option key={c} value={c}>
+							{c}
+						</option>
+					))}
+				</select>
+			)}
+		</Field>
+	);
+}
 
 interface FaceImage {
 	id: string;
@@ -27,6 +47,7 @@ interface Profile {
 	employeeId: string;
 	name: string;
 	department?: string | null;
+	category?: Category;
 	status: string;
 	imageCount: number;
 	images?: FaceImage[];
@@ -105,6 +126,7 @@ function Register({ onDone }: { onDone(p: Profile): void }) {
 	const [name, setName] = useState("");
 	const [employeeId, setEmployeeId] = useState("");
 	const [department, setDepartment] = useState("");
+	const [category, setCategory] = useState<Category>("employee");
 	const [photos, setPhotos] = useState<Photo[]>([]);
 	const [error, setError] = useState<unknown>(null);
 	const [busy, setBusy] = useState(false);
@@ -113,7 +135,7 @@ function Register({ onDone }: { onDone(p: Profile): void }) {
 		setBusy(true);
 		setError(null);
 		try {
-			const r = await request<Profile>("/faces", { method: "POST", form: formOf({ name: name.trim(), employeeId: employeeId.trim(), department: department.trim() }, photos) });
+			const r = await request<Profile>("/faces", { method: "POST", form: formOf({ name: name.trim(), employeeId: employeeId.trim(), department: department.trim(), category }, photos) });
 			setPhotos(photos.map(p => ({ ...p, verdict: { ok: true } })));
 			onDone(r.data);
 		} catch (err) {
@@ -129,6 +151,7 @@ function Register({ onDone }: { onDone(p: Profile): void }) {
 			<Field label="Name">{id => <input id={id} required value={name} onChange={e => setName(e.target.value)} />}</Field>
 			<Field label="Employee id">{id => <input id={id} required value={employeeId} onChange={e => setEmployeeId(e.target.value)} />}</Field>
 			<Field label="Department">{id => <input id={id} value={department} onChange={e => setDepartment(e.target.value)} />}</Field>
+			<CategorySelect value={category} onChange={setCategory} />
 			<PhotoPicker photos={photos} setPhotos={setPhotos} max={MAX_PHOTOS} />
 			<ErrorNote error={error} title="Not registered" />
 			{refused.length > 0 && <Notice>Nothing was saved: remove the refused photos (or replace them) and register again.</Notice>}
@@ -166,7 +189,7 @@ function AuthedImage({ url, alt }: { url: string; alt: string }) {
 function ProfileView({ id, canWrite, onChanged }: { id: string; canWrite: boolean; onChanged(): void }) {
 	const prof = useLoad(sig => get<Profile>(`/faces/${encodeURIComponent(id)}`, undefined, sig).then(a => a.data), [id]);
 	const [photos, setPhotos] = useState<Photo[]>([]);
-	const act = useAction(async (what: "add" | "archive" | "remove" | "delete", imageId?: string) => {
+	const act = useAction(async (what: "add" | "archive" | "remove" | "delete" | "category", arg?: string) => {
 		const p = prof.data!;
 		const path = `/faces/${encodeURIComponent(p.id)}`;
 		if (what === "add") {
@@ -179,7 +202,8 @@ function ProfileView({ id, canWrite, onChanged }: { id: string; canWrite: boolea
 			}
 		}
 		if (what === "archive") await put(path, { archived: p.status !== "archived", version: p.version });
-		if (what === "remove" && imageId) await del(`${path}/images/${encodeURIComponent(imageId)}`);
+		if (what === "category" && arg) await put(path, { category: arg, version: p.version });
+		if (what === "remove" && arg) await del(`${path}/images/${encodeURIComponent(arg)}`);
 		if (what === "delete") {
 			if (!window.confirm(`Delete ${p.name} and every photo?`)) return;
 			await del(path);
@@ -194,8 +218,9 @@ function ProfileView({ id, canWrite, onChanged }: { id: string; canWrite: boolea
 	return (
 		<div>
 			<p>
-				{p.employeeId} · {p.department || "no department"} · <Badge tone={statusTone(p.status)}>{p.status}</Badge>
+				{p.employeeId} · {p.department || "no department"} · {p.category ?? "employee"} · <Badge tone={statusTone(p.status)}>{p.status}</Badge>
 			</p>
+			{canWrite && <CategorySelect value={p.category ?? "employee"} disabled={act.busy} onChange={c => void act.run("category", c)} />}
 			<ul className="photos">
 				{(p.images ?? []).map(img => (
 					<li key={img.id}>
@@ -282,6 +307,7 @@ export default function Faces({ route }: { route: Route }) {
 					{ label: "Employee id", render: p => p.employeeId },
 					{ label: "Name", render: p => <button className="link" onClick={() => setOpen(p)}>{p.name}</button> },
 					{ label: "Department", render: p => p.department ?? "" },
+					{ label: "Category", render: p => p.category ?? "employee" },
 					{ label: "Photos", render: p => p.imageCount },
 					{ label: "Status", render: p => <Badge tone={statusTone(p.status)}>{p.status}</Badge> },
 					{ label: "Updated", render: p => dateTime(p.updatedAt) }
