@@ -90,6 +90,8 @@ export interface Config {
 	enrollDecodeThreads: number;
 	/** Enrollment: decode on the calling thread with synchronous calls (lib/video/frame-source.ts `inline`). */
 	enrollDecodeInline: boolean;
+	/** Enrollment: never decode packets no sampled frame needs (lib/video/frame-source.ts `skipUnsampled`). */
+	enrollDecodeSkipUnsampled: boolean;
 	/** Largest video `embeddings/validate` accepts, bytes (spec: 50 MB). */
 	maxUploadBytes: number;
 	/** Ownership lease of a session's actors, ms: a dead owner's sessions move after at most this. */
@@ -502,6 +504,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		enrollMinQuality: num(env, "ENROLL_MIN_QUALITY", 0.7, 0, 1),
 		enrollDecodeThreads: int(env, "ENROLL_DECODE_THREADS", 2, 1, 16),
 		enrollDecodeInline: bool(env, "ENROLL_DECODE_INLINE", true),
+		enrollDecodeSkipUnsampled: bool(env, "ENROLL_DECODE_SKIP_UNSAMPLED", true),
 		maxUploadBytes: size(env, "MAX_UPLOAD_SIZE", 50 * 1024 * 1024),
 		actorLeaseMs: int(env, "ACTOR_LEASE_MS", 10_000, 1000, 600_000),
 		placementIntervalMs: int(env, "ACTOR_PLACEMENT_MS", 2000, 100, 60_000),

@@ -191,6 +191,7 @@ export default function enrollmentService(cfg: Config): ServiceSchema<Settings, 
 					threads: cfg.enrollDecodeThreads,
 					fastDecode: true,
 					inline: cfg.enrollDecodeInline,
+					skipUnsampled: cfg.enrollDecodeSkipUnsampled,
 					connectTimeoutMs: cfg.cameraConnectTimeout,
 					readTimeoutMs: cfg.cameraReadTimeout,
 					outbound: { policy: outboundPolicy(cfg), use: "video" }

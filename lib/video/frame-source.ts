@@ -12,6 +12,7 @@
  * runs for days holds constant memory.
  */
 import { av, type Decoder, type Demuxer, type Frame, type Packet } from "./av";
+import { idrReader } from "./idr";
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from "./backoff";
 import { VideoSourceError, describeOpenError } from "./errors";
 import { SamplingPlan, targetSize, type SamplingMode } from "./sampling";
@@ -22,7 +23,7 @@ import { openRtspRelay, type RtspRelay } from "../net/rtsp-relay";
 
 export type { SourceSpec } from "./source";
 
-const { AV_LOG_QUIET, AV_NOPTS_VALUE, EOF, Log, Scaler } = av;
+const { AV_CODEC_ID_H264, AV_CODEC_ID_HEVC, AV_LOG_QUIET, AV_NOPTS_VALUE, EOF, Log, Scaler } = av;
 
 // FFmpeg's own log can print stream URLs (with credentials); our errors say what matters.
 Log.setLevel(AV_LOG_QUIET);
@@ -64,6 +65,14 @@ export interface FrameSourceOptions {
 	 * (a sample then lands on the next reference frame). Faster; never for previews.
 	 */
 	fastDecode?: boolean;
+	/**
+	 * Sampled full decoding (H.264, HEVC): hold each packet back until a frame at or after it
+	 * is due, and drop those still held when an IDR frame (or the end) comes: no sampled frame
+	 * refers to them. Frames yielded and their bytes are the same; a GOP's packets after its
+	 * last sample are never decoded. Held packets are decoded in a burst when a frame is due:
+	 * for short files (enrollment), not for live cameras, whose frames would come later.
+	 */
+	skipUnsampled?: boolean;
 	/**
 	 * Decode and convert on the calling thread with node-av's synchronous calls instead of one
 	 * libuv-pool hop per send, receive and scale. The decoder then costs what FFmpeg's own
@@ -221,9 +230,15 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 		input.interrupt();
 	};
 	opts.signal?.addEventListener("abort", onAbort, { once: true });
+	/** Packets held back by skipUnsampled, in decode order since the last decoded one. */
+	const held: Packet[] = [];
 	const clearGop = () => {
 		for (const p of gop) p.free();
 		gop.length = 0;
+	};
+	const clearHeld = () => {
+		for (const p of held) p.free();
+		held.length = 0;
 	};
 	try {
 		const stream = input.video();
@@ -238,6 +253,11 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 		const plan = new SamplingPlan({ everySeconds: opts.everySeconds ?? 0, keyFramesOnly: opts.keyFramesOnly ?? "auto" });
 		const stats = opts.stats ?? { packets: 0, decodedPackets: 0, frames: 0, mode: plan.mode };
 		stats.mode = plan.mode;
+		const codecId = stream.codecpar.codecId;
+		const isIdr =
+			opts.skipUnsampled && (opts.everySeconds ?? 0) > 0
+				? idrReader(codecId === AV_CODEC_ID_H264 ? "h264" : codecId === AV_CODEC_ID_HEVC ? "hevc" : null, stream.codecpar.extradata)
+				: null;
 		let frameRate = rate(stream.avgFrameRate) ?? rate(stream.rFrameRate);
 		const recentPts: number[] = [];
 		let lastT = 0;
@@ -329,6 +349,17 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 					for (const p of gop) frames.push(...(await decode(p)));
 					clearGop();
 					frames.push(...(await decode(packet)));
+				} else if (action === "decode" && isIdr && plan.mode === "full") {
+					// Nothing after an IDR refers to the held packets, and none of them is due.
+					if (isKey && isIdr(packet.data ?? Buffer.alloc(0))) clearHeld();
+					if (packet.pts !== AV_NOPTS_VALUE && !plan.wanted(t)) {
+						held.push(packet);
+						keep = true;
+					} else {
+						for (const p of held) frames.push(...(await decode(p)));
+						clearHeld();
+						frames.push(...(await decode(packet)));
+					}
 				} else if (action === "decode") {
 					frames = await decode(packet);
 					if (frames.length === 0 && isKey && plan.mode === "key") frames = await drainKeyFrame();
@@ -361,6 +392,7 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 		clearTimeout(watchdog);
 		opts.signal?.removeEventListener("abort", onAbort);
 		clearGop();
+		clearHeld();
 		scaler.close();
 		decoder?.close();
 		await input.close();

@@ -71,6 +71,14 @@ export class SamplingPlan {
 		return "skip";
 	}
 
+	/**
+	 * Could a frame at stream time `t` still be yielded? False once a later frame is due:
+	 * the due time only moves forward, so the answer stays false.
+	 */
+	wanted(t: number): boolean {
+		return t >= this.nextDue;
+	}
+
 	/** A decoded frame at stream time `t`: yield it? */
 	onFrame(t: number): boolean {
 		if (t < this.nextDue) return false;
