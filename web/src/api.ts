@@ -137,6 +137,8 @@ export interface RequestInit_ {
 	/** The raw Response (files). */
 	raw?: boolean;
 	signal?: AbortSignal;
+	/** The browser cache's part (e.g. "no-cache": revalidate a file that changes under the same name). */
+	cache?: RequestCache;
 }
 
 export function withQuery(path: string, query?: RequestInit_["query"]): string {
@@ -157,7 +159,7 @@ async function send(path: string, init: RequestInit_, token: string | null): Pro
 		body = JSON.stringify(init.body);
 	}
 	try {
-		return await fetch(withQuery(path.startsWith("/api/") ? path : API + path, init.query), { method: init.method ?? (body ? "POST" : "GET"), headers, body, signal: init.signal });
+		return await fetch(withQuery(path.startsWith("/api/") ? path : API + path, init.query), { method: init.method ?? (body ? "POST" : "GET"), headers, body, signal: init.signal, cache: init.cache });
 	} catch (err) {
 		if ((err as Error).name === "AbortError") throw err;
 		throw new ApiFailure(0, "NETWORK_ERROR", "The server could not be reached: check the connection and try again.");
@@ -219,8 +221,8 @@ export async function signOut(): Promise<void> {
 }
 
 /** An image or file the API serves behind credentials, as an object URL for <img>/<a>. */
-export async function objectUrl(path: string): Promise<string> {
-	const res = await raw(path);
+export async function objectUrl(path: string, init: RequestInit_ = {}): Promise<string> {
+	const res = await raw(path, init);
 	return URL.createObjectURL(await res.blob());
 }
 

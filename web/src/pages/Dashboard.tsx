@@ -56,7 +56,16 @@ export function Dashboard() {
 	const tick = useChannelTick(s.can("cameras:read") ? "camera-status" : null, 2000) + useChannelTick(s.can("attendance:read") ? "attendance" : null, 2000) + useChannelTick(alertsOn ? "alerts" : null, 2000);
 	const summary = useLoad(sig => (s.can("system:read") ? get<Summary>("/system/summary", undefined, sig).then(a => a.data) : Promise.resolve(null)), [tick]);
 	const overview = useLoad(sig => (s.can("attendance:read") ? get<Overview>("/attendance/overview", undefined, sig).then(a => a.data) : Promise.resolve(null)), [tick]);
-	const cameras = useLoad(sig => (s.can("cameras:read") ? get<CameraSummary[]>("/cameras/summary", undefined, sig).then(a => a.data) : Promise.resolve([])), [tick]);
+	// The registry's cameras (name, live status) with their counts of today (the summary has ids and counts only).
+	const cameras = useLoad(
+		sig =>
+			s.can("cameras:read")
+				? Promise.all([get<CameraSummary[]>("/cameras", { pageSize: 100 }, sig), get<Omit<CameraSummary, "name" | "status">[]>("/cameras/summary", undefined, sig)]).then(([list, today]) =>
+						list.data.map(c => ({ ...today.data.find(t => t.id === c.id), id: c.id, name: c.name, status: c.status }))
+					)
+				: Promise.resolve([]),
+		[tick]
+	);
 	const alerts = useLoad(sig => (alertsOn ? get<Alert[]>("/alerts", { page: 1, pageSize: 5 }, sig).then(a => a.data) : Promise.resolve([])), [alertsOn, tick]);
 	const sm = summary.data;
 	const ov = overview.data;

@@ -24,23 +24,36 @@ export interface Detection {
 /** How long a box stays on screen after its face was last seen. */
 const BOX_MS = 6000;
 
+/** How often the latest frame is read again (the monitor keeps one every 10 s, under the same name). */
+const FRAME_MS = 5000;
+
+/**
+ * The camera's latest frame: read again every FRAME_MS (revalidated, the name does not
+ * change), the one on screen kept until the next has arrived, so it never blinks.
+ */
 function Frame({ camera }: { camera: Camera }) {
 	const [src, setSrc] = useState<string | null>(null);
+	const [tick, setTick] = useState(0);
+	useEffect(() => {
+		const t = setInterval(() => document.visibilityState === "visible" && setTick(n => n + 1), FRAME_MS);
+		return () => clearInterval(t);
+	}, []);
 	useEffect(() => {
 		if (!camera.thumbnail) return;
-		let url: string | null = null;
 		let gone = false;
-		objectUrl(camera.thumbnail).then(
-			u => (gone ? URL.revokeObjectURL(u) : ((url = u), setSrc(u))),
+		objectUrl(camera.thumbnail, { cache: "no-cache" }).then(
+			u => (gone ? URL.revokeObjectURL(u) : setSrc(u)),
 			() => undefined
 		);
-		return () => {
-			gone = true;
-			if (url) URL.revokeObjectURL(url);
-		};
-	}, [camera.thumbnail]);
+		return () => void (gone = true);
+	}, [camera.thumbnail, tick]);
+	// The one replaced (or the last, when the tile goes) is released.
+	useEffect(() => () => void (src && URL.revokeObjectURL(src)), [src]);
 	return src ? <img src={src} alt={`Latest frame of ${camera.name}`} /> : <div className="no-frame">{camera.status === "online" ? "waiting for a frame" : "no picture"}</div>;
 }
+
+/** What a box says: the person's name, or unknown. */
+const label = (d: Detection) => (d.status === "unknown" ? "unknown" : (d.name ?? d.employeeId ?? "unknown"));
 
 function size(c: Camera): [number, number] {
 	const m = /^(\d+)x(\d+)$/.exec(c.resolution ?? "");
@@ -63,7 +76,7 @@ export default function Live() {
 		get<Detection[]>("/detections/live", { limit: 100 }).then(a => add(a.data.filter(d => Date.now() - Date.parse(d.lastSeen) < BOX_MS)), () => undefined);
 	}, []);
 	useChannel<{ detection: Detection }>("detections", m => m?.detection?.trackId && add([m.detection]));
-	// Frames refresh every 10 s; boxes expire every second.
+	// The cameras are read again every 10 s (and on a status change); boxes expire every second.
 	useEffect(() => {
 		const a = setInterval(() => setNow(Date.now()), 1000);
 		const b = setInterval(() => setTick(t => t + 1), 10_000);
@@ -88,9 +101,13 @@ export default function Live() {
 										key={d.trackId}
 										className={`box box-${d.status}`}
 										data-testid="detection-box"
+										data-track={d.trackId}
+										data-status={d.status}
+										data-last-seen={d.lastSeen}
+										title={`${label(d)} · ${Math.round(d.confidence * 100)}%`}
 										style={{ left: `${(100 * d.boundingBox.x) / w}%`, top: `${(100 * d.boundingBox.y) / h}%`, width: `${(100 * d.boundingBox.width) / w}%`, height: `${(100 * d.boundingBox.height) / h}%` }}
 									>
-										<span className="box-label">{d.status === "unknown" ? "unknown" : (d.name ?? d.employeeId)}</span>
+										<span className="box-label">{label(d)}</span>
 									</div>
 								))}
 							</div>
