@@ -34,6 +34,12 @@ async function crop(f: { photo: string; focus: FaceBox }): Promise<Buffer> {
 		.toBuffer();
 }
 
+/** What the test reads of an <img> (the tests are type-checked without the DOM's types). */
+interface Img {
+	naturalWidth: number;
+	naturalHeight: number;
+	src: string;
+}
 interface Rect {
 	x: number;
 	y: number;
@@ -108,8 +114,8 @@ suite("live view in Chromium, with a real RTSP camera", () => {
 		await tile.locator("figcaption").getByText("online", { exact: true }).waitFor({ timeout: 60_000 });
 		const frame = tile.getByRole("img", { name: "Latest frame of Lobby" });
 		await frame.waitFor({ timeout: 30_000 });
-		const firstSrc = await until("the frame decoded", () => frame.evaluate(i => ((i as HTMLImageElement).naturalWidth > 0 ? (i as HTMLImageElement).src : "")), s => s !== "", 10_000);
-		expect(await frame.evaluate(i => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight])).toEqual([320, 240]);
+		const firstSrc = await until("the frame decoded", () => frame.evaluate(i => ((i as unknown as Img).naturalWidth > 0 ? (i as unknown as Img).src : "")), s => s !== "", 10_000);
+		expect(await frame.evaluate(i => [(i as unknown as Img).naturalWidth, (i as unknown as Img).naturalHeight])).toEqual([320, 240]);
 
 		// Boxes come and go (each stays 6 s after its detection): every one seen is kept, with the frame's place then.
 		const seen = new Map<string, BoxOnScreen & { frame: Rect }>();
@@ -155,7 +161,7 @@ suite("live view in Chromium, with a real RTSP camera", () => {
 		expect(unknowns.map(d => d.trackId)).toContain(stranger.track);
 
 		// The frame is the latest one: read again while the page is open.
-		await until("the frame read again", () => frame.evaluate(i => (i as HTMLImageElement).src), s => s !== firstSrc, 20_000);
+		await until("the frame read again", () => frame.evaluate(i => (i as unknown as Img).src), s => s !== firstSrc, 20_000);
 		expect(browser.pageErrors.filter(e => !/status of 4\d\d/.test(e))).toEqual([]);
 	}, 150_000);
 
