@@ -513,7 +513,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		jwtSecretSource: jwt.source,
 		adminEmail: email(env, "ADMIN_EMAIL", "admin@rollcall.local"),
 		adminPassword: adminPassword(env),
-		rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 120, 0, 10_000_000),
+		rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 600, 0, 10_000_000),
 		consoleBodyBytes: size(env, "CONSOLE_MAX_BODY_SIZE", 1024 * 1024),
 		// NATS carries at most 1 MB per message; a blob and its envelope fit in one.
 		blobMaxBytes: size(env, "BLOB_MAX_SIZE", 900 * 1024),
