@@ -14,7 +14,18 @@
  * process's resident memory: before the clients, with them connected and idle, and its peak
  * while delivering.
  *
- *   npm run bench:live -- [--rps 1000] [--http-seconds 20] [--sockets 500] [--ws 100] [--cameras 20] [--every 5] [--rate 20] [--seconds 30]
+ * While the HTTP load runs, the bench writes `--probe-rate` detections per second through
+ * `detections.record` (the monitors' own write, which broadcasts `detections.updated`), each
+ * with lastSeen = the instant of the write: the endpoint answers full lists, and the load
+ * generator times each probe from its write to the first answer that holds it (freshness;
+ * issue 15's goal: within 100 ms). The bench's cameras show GStreamer's test pattern, not
+ * faces, so without probes the monitors would leave the list empty.
+ *
+ * `--split`: the bench process is a gateway+storage node only, and the 20 monitors with their
+ * inference run in a second node process (SERVICES=actors,inference) over NATS at
+ * `--nats` (default nats://127.0.0.1:4222), as a production gateway runs beside its actors nodes.
+ *
+ *   npm run bench:live -- [--rps 1000] [--http-seconds 20] [--probe-rate 10] [--split] [--sockets 500] [--ws 100] [--cameras 20] [--every 5] [--rate 20] [--seconds 30]
  *
  * Needs GStreamer (test/support/rtsp.ts lists the Debian packages) for the cameras; with
  * `--cameras 0` it runs without them.
@@ -30,6 +41,7 @@ import WebSocket from "ws";
 import { loadConfig } from "../config";
 import { createNode } from "../services";
 import { encodeClip, rtspServerMissing, startRtspServer, type RtspServer } from "../test/support/rtsp";
+import { spawnNode, type NodeProcess } from "../test/support/cluster";
 
 function arg(name: string, def: string): string {
 	const i = process.argv.indexOf(`--${name}`);
@@ -43,6 +55,9 @@ const RATE = Number(arg("rate", "20"));
 const SECONDS = Number(arg("seconds", "30"));
 const RPS = Number(arg("rps", "1000"));
 const HTTP_SECONDS = Number(arg("http-seconds", "20"));
+const PROBE_RATE = Number(arg("probe-rate", "10"));
+const SPLIT = process.argv.includes("--split");
+const NATS = arg("nats", "nats://127.0.0.1:4222");
 const ADMIN = { email: "admin@bench.test", password: "bench-admin-password-0123" };
 
 const now = () => performance.timeOrigin + performance.now();
@@ -65,6 +80,8 @@ interface HttpResult {
 	statuses: Record<string, number>;
 	achievedRps: number;
 	latenciesMs: number[];
+	/** Per probe detection: first answer holding it minus its lastSeen, ms. */
+	freshnessMs: number[];
 }
 
 /** Open-loop GET /detections/live: a tick every 5 ms sends what is due, never waiting for answers. */
@@ -76,14 +93,24 @@ async function httpLoad(origin: string, token: string): Promise<HttpResult> {
 	let errors = 0;
 	let sent = 0;
 	let pending = 0;
+	const firstSeen = new Map<string, number>();
 	const one = () =>
 		new Promise<void>(resolve => {
 			const t0 = now();
 			pending++;
 			const req = http.get(url, { agent, headers: { Authorization: `Bearer ${token}` } }, res => {
-				res.resume();
+				const chunks: Buffer[] = [];
+				res.on("data", (c: Buffer) => chunks.push(c));
 				res.on("end", () => {
-					latencies.push(now() - t0);
+					const t1 = now();
+					latencies.push(t1 - t0);
+					try {
+						const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+						const list = (Array.isArray(body) ? body : ((body as { data?: unknown }).data ?? [])) as { trackId?: string; lastSeen?: string }[];
+						for (const d of list) if (d.trackId?.startsWith("probe-") && !firstSeen.has(d.trackId)) firstSeen.set(d.trackId, t1 - Date.parse(d.lastSeen ?? ""));
+					} catch {
+						/* a non-JSON answer is counted by its status */
+					}
 					statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
 					if (res.statusCode !== 200) errors++;
 					pending--;
@@ -112,7 +139,7 @@ async function httpLoad(origin: string, token: string): Promise<HttpResult> {
 	await Promise.all(inflight);
 	agent.destroy();
 	void pending;
-	return { requests: sent, errors, statuses, achievedRps: Math.round(latencies.length / elapsed), latenciesMs: latencies };
+	return { requests: sent, errors, statuses, achievedRps: Math.round(latencies.length / elapsed), latenciesMs: latencies, freshnessMs: [...firstSeen.values()] };
 }
 
 /** The clients' side, in its own process so their work does not count as the gateway's. */
@@ -218,6 +245,8 @@ async function main(): Promise<void> {
 		rtsp = await startRtspServer({ files: { "/cam": clip } });
 	}
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollcall-bench-live-"));
+	const namespace = `bench-live-${process.pid}`;
+	const cluster = SPLIT ? { TRANSPORTER: NATS, NAMESPACE: namespace, SERVICES: "gateway,storage" } : {};
 	const cfg = loadConfig({
 		...process.env,
 		API_KEY: "bench-api-key-0123456789",
@@ -228,10 +257,13 @@ async function main(): Promise<void> {
 		LOG_LEVEL: "warn",
 		DATA_DIR: dir,
 		RATE_LIMIT_PER_MINUTE: "0",
-		ACTOR_PLACEMENT_MS: "500"
+		ACTOR_PLACEMENT_MS: "500",
+		...cluster
 	});
 	const broker = createNode(cfg);
 	await broker.start();
+	// The monitors and their inference on a node of their own (a real process over NATS).
+	const actorsNode: NodeProcess | null = SPLIT ? await spawnNode(`bench-live-actors-${process.pid}`, { TRANSPORTER: NATS, NAMESPACE: namespace, SERVICES: "actors,inference", LOG_LEVEL: "warn", ACTOR_PLACEMENT_MS: "500" }) : null;
 	await broker.waitForServices(["api", "cameras", "monitors", "auth"], 60_000);
 	const port = (broker.getLocalService("api") as unknown as { server: { address(): AddressInfo } }).server.address().port;
 	const origin = `http://127.0.0.1:${port}`;
@@ -251,7 +283,7 @@ async function main(): Promise<void> {
 	if (CAMERAS === 0) cameraIds.push(1);
 	// Let the monitors connect and take their first samples.
 	await sleep(CAMERAS > 0 ? Math.max(10_000, 2 * EVERY * 1000) : 1000);
-	const monitors = broker.registry.getServiceList({ onlyLocal: true }).filter((s: { settings?: { actor?: string } }) => s.settings?.actor === "monitor").length;
+	const monitors = broker.registry.getServiceList({ onlyLocal: !SPLIT, onlyAvailable: true }).filter((s: { settings?: { actor?: string } }) => s.settings?.actor === "monitor").length;
 	sample("before clients");
 	const beforeClients = process.memoryUsage().rss;
 
@@ -262,11 +294,23 @@ async function main(): Promise<void> {
 	let out = "";
 	child.stdout!.on("data", d => (out += d));
 	const exited = new Promise<number | null>(r => child.once("exit", r));
+	// Probe detections written while the HTTP load runs (until the clients say READY).
+	let probeSeq = 0;
+	const probes = PROBE_RATE > 0
+		? setInterval(() => {
+				const at = new Date();
+				const cameraId = cameraIds[probeSeq % cameraIds.length];
+				void broker
+					.call("detections.record", { trackId: `probe-${probeSeq++}`, cameraId, name: "Probe", status: "unknown", confidence: 0.5, boundingBox: { x: 10, y: 10, width: 50, height: 50 }, timestamp: at, lastSeen: at, frames: 1 })
+					.catch(err => console.error("probe write failed", (err as Error).message));
+			}, 1000 / PROBE_RATE)
+		: null;
 	const readyBy = Date.now() + 180_000 + HTTP_SECONDS * 1000;
 	while (!out.includes("READY\n")) {
 		if (Date.now() > readyBy || child.exitCode !== null) throw new Error(`clients did not connect: ${out.slice(-2000)}`);
 		await sleep(100);
 	}
+	if (probes) clearInterval(probes);
 	phase = "clients idle";
 	await sleep(5000);
 	const idleWithClients = process.memoryUsage().rss;
@@ -303,7 +347,7 @@ async function main(): Promise<void> {
 	const peak = Math.max(...rss.filter(s => s.phase === "delivering").map(s => s.bytes));
 	const report = {
 		machine: { cpu: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}`, loadavg: os.loadavg().map(r1), node: process.version },
-		setup: { cameras: CAMERAS, monitorsRunning: monitors, sampleIntervalS: EVERY, socketIoClients: SOCKETS, wsClients: WS_CLIENTS, detectionsPerSecond: RATE, seconds: SECONDS },
+		setup: { split: SPLIT, cameras: CAMERAS, monitorsRunning: monitors, sampleIntervalS: EVERY, socketIoClients: SOCKETS, wsClients: WS_CLIENTS, detectionsPerSecond: RATE, seconds: SECONDS },
 		detectionsLive: httpResult && {
 			targetRps: RPS,
 			seconds: HTTP_SECONDS,
@@ -312,6 +356,11 @@ async function main(): Promise<void> {
 			errors: httpResult.errors,
 			statuses: httpResult.statuses,
 			latencyMs: { p50: r1(pct(httpSorted, 50)), p95: r1(pct(httpSorted, 95)), p99: r1(pct(httpSorted, 99)), max: r1(httpSorted[httpSorted.length - 1] ?? NaN) },
+			probesWritten: probeSeq,
+			freshnessMs: (() => {
+				const f = [...httpResult.freshnessMs].sort((a, b) => a - b);
+				return { seen: f.length, p50: r1(pct(f, 50)), p99: r1(pct(f, 99)), max: r1(f[f.length - 1] ?? NaN) };
+			})(),
 			gatewayRssMbPeak: mb(Math.max(0, ...rss.filter(s => s.phase === "http").map(s => s.bytes)))
 		},
 		published: { total: published, measured: published - measuredFrom },
@@ -332,10 +381,14 @@ async function main(): Promise<void> {
 	};
 	console.log(JSON.stringify(report, null, 1));
 	const dl = report.detectionsLive;
-	if (dl) console.log(`GET /detections/live at ${dl.targetRps}/s (achieved ${dl.achievedRps}/s): p50 ${dl.latencyMs.p50} ms / p99 ${dl.latencyMs.p99} ms (goal p99 < 20 ms: ${dl.latencyMs.p99 < 20 ? "met" : "MISSED"}), ${dl.errors} errors`);
+	if (dl) {
+		console.log(`GET /detections/live at ${dl.targetRps}/s (achieved ${dl.achievedRps}/s${SPLIT ? ", gateway node apart from the actors node" : ", one process"}): p50 ${dl.latencyMs.p50} ms / p99 ${dl.latencyMs.p99} ms (goal p99 < 20 ms: ${dl.latencyMs.p99 < 20 ? "met" : "MISSED"}), ${dl.errors} errors`);
+		console.log(`freshness: ${dl.freshnessMs.seen} of ${dl.probesWritten} probe detections seen, write to first answer p50 ${dl.freshnessMs.p50} ms / p99 ${dl.freshnessMs.p99} ms / max ${dl.freshnessMs.max} ms (goal 100 ms)`);
+	}
 	for (const t of report.transports)
 		console.log(`${t.transport}: ${t.clients} clients, delivery p50 ${t.latencyMs.p50} ms / p99 ${t.latencyMs.p99} ms, ${t.lost} of ${t.messagesExpected} messages lost`);
 	console.log(`gateway RSS: ${report.gatewayRssMb.beforeClients} MB before clients, ${report.gatewayRssMb.clientsIdle} MB with them idle, ${report.gatewayRssMb.peakDelivering} MB peak delivering`);
+	await actorsNode?.stop();
 	await broker.stop();
 	await rtsp?.stop();
 	fs.rmSync(dir, { recursive: true, force: true });
