@@ -263,7 +263,7 @@ async function main(): Promise<void> {
 	const broker = createNode(cfg);
 	await broker.start();
 	// The monitors and their inference on a node of their own (a real process over NATS).
-	const actorsNode: NodeProcess | null = SPLIT ? await spawnNode(`bench-live-actors-${process.pid}`, { TRANSPORTER: NATS, NAMESPACE: namespace, SERVICES: "actors,inference", LOG_LEVEL: "warn", ACTOR_PLACEMENT_MS: "500" }) : null;
+	const actorsNode: NodeProcess | null = SPLIT ? await spawnNode(`bench-live-actors-${process.pid}`, { TRANSPORTER: NATS, NAMESPACE: namespace, SERVICES: "actors,inference", ACTOR_PLACEMENT_MS: "500" }) : null;
 	await broker.waitForServices(["api", "cameras", "monitors", "auth"], 60_000);
 	const port = (broker.getLocalService("api") as unknown as { server: { address(): AddressInfo } }).server.address().port;
 	const origin = `http://127.0.0.1:${port}`;
