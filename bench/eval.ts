@@ -9,6 +9,9 @@
  *   npm run eval -- --make-pairs DIR --out FILE.csv
  *       every same/different pair of a folder-per-person tree (DIR/person/image).
  * Options: --no-flip (no flip test-time augmentation), MODELS_DIR / MODELS_MANIFEST from env;
+ *   --centre-face: each image's face is the one at its centre (the largest box containing the
+ *   image's centre, else the box nearest to it), as in LFW, whose photos are centred on the named
+ *   person, instead of the engine's main face (the largest), which in group photos can be someone else;
  *   --downscale N: each image first shrunk (area-averaging) so its main face's box is N px wide,
  *   then scaled back to its size (lanczos3): how faces that small in a camera's frame embed.
  */
@@ -72,6 +75,37 @@ async function downscaled(e: VisionEngine, photo: Buffer, faceWidth: number): Pr
 	return sharp(small).resize(r.width, r.height, { kernel: "lanczos3" }).png().toBuffer();
 }
 
+type Box = [number, number, number, number];
+
+/** The face at the image's centre: the largest box that contains it, else the box nearest to it (LFW's subject). */
+export function centreFace(boxes: Box[], width: number, height: number): number {
+	if (!boxes.length) return -1;
+	const cx = width / 2,
+		cy = height / 2;
+	const area = (b: Box) => (b[2] - b[0]) * (b[3] - b[1]);
+	const dist = (b: Box) => Math.hypot((b[0] + b[2]) / 2 - cx, (b[1] + b[3]) / 2 - cy);
+	let best = -1;
+	for (let i = 0; i < boxes.length; i++) {
+		const b = boxes[i];
+		if (b[0] <= cx && cx <= b[2] && b[1] <= cy && cy <= b[3] && (best < 0 || area(b) > area(boxes[best]))) best = i;
+	}
+	if (best >= 0) return best;
+	best = 0;
+	for (let i = 1; i < boxes.length; i++) if (dist(boxes[i]) < dist(boxes[best])) best = i;
+	return best;
+}
+
+const centreFaces = process.argv.includes("--centre-face");
+
+/** The embedding of the image's face: the engine's main face, or with --centre-face the one at the centre. */
+async function embedOf(e: VisionEngine, image: Buffer): Promise<{ embedding: number[]; notLargest: boolean }> {
+	if (!centreFaces) return { embedding: (await e.embed({ image })).embedding, notLargest: false };
+	const r = await e.detect({ image });
+	const i = centreFace(r.faces.map(f => f.box), r.width, r.height);
+	if (i < 0) return { embedding: (await e.embed({ image })).embedding, notLargest: false };
+	return { embedding: (await e.embed({ image, box: r.faces[i].box })).embedding, notLargest: i !== 0 };
+}
+
 async function evalPairs(file: string, root: string) {
 	const rows = fs.readFileSync(file, "utf8").split(/\r?\n/).map(l => l.trim()).filter(l => l && !/^img1,/i.test(l));
 	const pairs = rows.map((l, n) => {
@@ -82,13 +116,16 @@ async function evalPairs(file: string, root: string) {
 	});
 	const e = await engine();
 	const emb = new Map<string, number[] | null>();
+	let centreNotLargest = 0;
 	const t0 = performance.now();
 	for (const rel of new Set(pairs.flatMap(p => [p.a, p.b]))) {
 		const full = path.resolve(root, rel);
 		if (!full.startsWith(path.resolve(root) + path.sep)) throw new Error(`${rel} is outside ${root}`);
 		try {
 			const image = downscale ? await downscaled(e, fs.readFileSync(full), downscale) : fs.readFileSync(full);
-			emb.set(rel, (await e.embed({ image })).embedding);
+			const { embedding, notLargest } = await embedOf(e, image);
+			if (notLargest) centreNotLargest++;
+			emb.set(rel, embedding);
 		} catch (err) {
 			console.error(`no face: ${rel} (${(err as Error).message})`);
 			emb.set(rel, null);
@@ -119,6 +156,8 @@ async function evalPairs(file: string, root: string) {
 		pairsWithoutFace,
 		flipTTA: !process.argv.includes("--no-flip"),
 		downscaledToFaceWidth: downscale,
+		// With --centre-face: images whose centre face is not the largest one (the default's pick).
+		...(centreFaces ? { centreFace: true, centreFaceNotLargest: centreNotLargest } : {}),
 		samePairs: same.length,
 		differentPairs: diff.length,
 		images: emb.size,
