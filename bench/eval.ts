@@ -21,6 +21,7 @@ import sharp from "sharp";
 import { modelLocation } from "../config";
 import { VisionEngine } from "../lib/vision/engine";
 import { loadManifest } from "../lib/vision/manifest";
+import { centreFace } from "../lib/vision/detect";
 import { foldReport } from "../lib/vision/folds";
 import { bestAccuracy, rocAuc, summary, tarAtFar, type ScoredPair } from "../lib/vision/metrics";
 import { cosine, similarityFromCosine } from "../lib/vision/similarity";
@@ -73,26 +74,6 @@ async function downscaled(e: VisionEngine, photo: Buffer, faceWidth: number): Pr
 	if (k >= 1) return photo;
 	const small = await sharp(photo).removeAlpha().resize(Math.max(1, Math.round(r.width * k)), Math.max(1, Math.round(r.height * k)), { kernel: "mitchell" }).png().toBuffer();
 	return sharp(small).resize(r.width, r.height, { kernel: "lanczos3" }).png().toBuffer();
-}
-
-type Box = [number, number, number, number];
-
-/** The face at the image's centre: the largest box that contains it, else the box nearest to it (LFW's subject). */
-export function centreFace(boxes: Box[], width: number, height: number): number {
-	if (!boxes.length) return -1;
-	const cx = width / 2,
-		cy = height / 2;
-	const area = (b: Box) => (b[2] - b[0]) * (b[3] - b[1]);
-	const dist = (b: Box) => Math.hypot((b[0] + b[2]) / 2 - cx, (b[1] + b[3]) / 2 - cy);
-	let best = -1;
-	for (let i = 0; i < boxes.length; i++) {
-		const b = boxes[i];
-		if (b[0] <= cx && cx <= b[2] && b[1] <= cy && cy <= b[3] && (best < 0 || area(b) > area(boxes[best]))) best = i;
-	}
-	if (best >= 0) return best;
-	best = 0;
-	for (let i = 1; i < boxes.length; i++) if (dist(boxes[i]) < dist(boxes[best])) best = i;
-	return best;
 }
 
 const centreFaces = process.argv.includes("--centre-face");

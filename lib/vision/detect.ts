@@ -43,6 +43,30 @@ export function iou(a: Box, b: Box): number {
 }
 
 /** Greedy non-maximum suppression; input need not be sorted. */
+/**
+ * The face at the image's centre: the largest box that contains the centre, else the box
+ * nearest to it; -1 without boxes. LFW's photos are centred on the named person, whose face
+ * is not always the largest (a neighbour in a group photo); the largest box containing the
+ * centre rather than the nearest box, as the detector can return a small false box inside a
+ * face (low IoU with it, so NMS keeps both).
+ */
+export function centreFace(boxes: Box[], width: number, height: number): number {
+	const cx = width / 2,
+		cy = height / 2;
+	const area = (b: Box) => (b[2] - b[0]) * (b[3] - b[1]);
+	const dist = (b: Box) => Math.hypot((b[0] + b[2]) / 2 - cx, (b[1] + b[3]) / 2 - cy);
+	let best = -1;
+	boxes.forEach((b, i) => {
+		if (b[0] <= cx && cx <= b[2] && b[1] <= cy && cy <= b[3] && (best < 0 || area(b) > area(boxes[best]))) best = i;
+	});
+	if (best >= 0 || !boxes.length) return best;
+	best = 0;
+	boxes.forEach((b, i) => {
+		if (dist(b) < dist(boxes[best])) best = i;
+	});
+	return best;
+}
+
 export function nms(dets: Detection[], iouThreshold = NMS_IOU): Detection[] {
 	const sorted = [...dets].sort((a, b) => b.score - a.score);
 	const kept: Detection[] = [];

@@ -1,5 +1,5 @@
 import { alignmentAffine, ARCFACE_TEMPLATE, estimateSimilarity } from "../../../lib/vision/align";
-import { decodeDetections, iou, nms, paddedImage, type Box } from "../../../lib/vision/detect";
+import { centreFace, decodeDetections, iou, nms, paddedImage, type Box } from "../../../lib/vision/detect";
 import { decodeLandmarks, eyeSquares, fivePoints, landmarkRect, type Point } from "../../../lib/vision/landmarks";
 
 describe("detection post-processing", () => {
@@ -7,6 +7,15 @@ describe("detection post-processing", () => {
 		expect(iou([0, 0, 10, 10], [0, 0, 10, 10])).toBe(1);
 		expect(iou([0, 0, 10, 10], [20, 20, 30, 30])).toBe(0);
 		expect(iou([0, 0, 10, 10], [5, 0, 15, 10])).toBeCloseTo(50 / 150);
+	});
+	it("centreFace: the largest box containing the image centre, else the nearest box", () => {
+		// lfw-dev Charles_Schumer_0002: the largest face is a neighbour's, off the centre.
+		expect(centreFace([[149, 66, 244, 202], [84, 62, 162, 184]], 250, 250)).toBe(1);
+		// Jiang_Zemin_0007: a small false box on the glasses, inside the face and nearer the centre.
+		expect(centreFace([[80, 58, 193, 188], [117, 105, 142, 128]], 250, 250)).toBe(0);
+		// No box contains the centre: the nearest one.
+		expect(centreFace([[0, 0, 40, 40], [150, 140, 200, 190], [200, 0, 250, 60]], 250, 250)).toBe(1);
+		expect(centreFace([], 250, 250)).toBe(-1);
 	});
 	it("nms keeps the best of overlapping boxes and separate faces", () => {
 		const kept = nms([
