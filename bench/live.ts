@@ -36,6 +36,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { io as ioClient, type Socket } from "socket.io-client";
 import WebSocket from "ws";
 import { loadConfig } from "../config";
@@ -126,6 +127,8 @@ async function httpLoad(origin: string, token: string): Promise<HttpResult> {
 			});
 		});
 	const inflight: Promise<void>[] = [];
+	// The parent writes probes only while the load runs: a probe written before the first request would count its wait as staleness.
+	process.stdout.write("HTTP-START\n");
 	const start = now();
 	while (now() - start < HTTP_SECONDS * 1000) {
 		const due = Math.floor(((now() - start) / 1000) * RPS);
@@ -136,6 +139,7 @@ async function httpLoad(origin: string, token: string): Promise<HttpResult> {
 		await sleep(5);
 	}
 	const elapsed = (now() - start) / 1000;
+	process.stdout.write("HTTP-END\n");
 	await Promise.all(inflight);
 	agent.destroy();
 	void pending;
@@ -228,6 +232,37 @@ async function* readLines(stream: NodeJS.ReadableStream): AsyncGenerator<string>
 	}
 }
 
+/** CPU time (ms) of this process and every process under it, from /proc (Linux). */
+interface ProcessCpu {
+	name: string;
+	ms: number;
+}
+function processCpu(): Map<number, ProcessCpu> {
+	const tick = 10; // USER_HZ is 100 on Linux
+	const all = new Map<number, { ppid: number; ms: number; name: string }>();
+	for (const d of fs.readdirSync("/proc")) {
+		if (!/^\d+$/.test(d)) continue;
+		try {
+			const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+			const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+			const cmd = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0").filter(Boolean);
+			all.set(Number(d), { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * tick, name: cmd.map(a => path.basename(a)).join(" ").slice(0, 60) });
+		} catch {
+			/* gone meanwhile */
+		}
+	}
+	const mine = new Map<number, ProcessCpu>();
+	const under = (pid: number): boolean => pid === process.pid || (all.has(pid) && pid > 1 && under(all.get(pid)!.ppid));
+	for (const [pid, p] of all) if (under(pid)) mine.set(pid, { name: p.name, ms: p.ms });
+	return mine;
+}
+function cpuPercent(a: Map<number, ProcessCpu>, b: Map<number, ProcessCpu>, wallMs: number, names: Record<number, string>) {
+	return [...b]
+		.map(([pid, p]) => ({ process: names[pid] ?? (/rtsp|python/i.test(p.name) ? "RTSP server (the cameras)" : p.name), cpuPercentOfOneCore: r1(((p.ms - (a.get(pid)?.ms ?? 0)) / wallMs) * 100) }))
+		.filter(p => p.cpuPercentOfOneCore > 0.5)
+		.sort((x, y) => y.cpuPercentOfOneCore - x.cpuPercentOfOneCore);
+}
+
 async function main(): Promise<void> {
 	if (process.argv.includes("--clients")) return clients(arg("origin", ""), arg("token", ""));
 
@@ -290,27 +325,53 @@ async function main(): Promise<void> {
 	console.error(`Connecting ${SOCKETS} Socket.IO and ${WS_CLIENTS} /ws clients ...`);
 	console.error(`GET /detections/live at ${RPS}/s for ${HTTP_SECONDS} s ...`);
 	phase = "http";
+	// The gateway process's event-loop delay while the HTTP load runs: a stalled loop is what a late answer waits for.
+	const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+	loopDelay.enable();
 	const child = spawn(process.execPath, [...process.execArgv, __filename, "--clients", "--origin", origin, "--token", token, "--sockets", String(SOCKETS), "--ws", String(WS_CLIENTS), "--rps", String(RPS), "--http-seconds", String(HTTP_SECONDS)], { stdio: ["pipe", "pipe", "inherit"] });
 	let out = "";
 	child.stdout!.on("data", d => (out += d));
 	const exited = new Promise<number | null>(r => child.once("exit", r));
-	// Probe detections written while the HTTP load runs (until the clients say READY).
+	// Probe detections written while the HTTP load runs (from the clients' HTTP-START to HTTP-END).
 	let probeSeq = 0;
-	const probes = PROBE_RATE > 0
-		? setInterval(() => {
-				const at = new Date();
-				const cameraId = cameraIds[probeSeq % cameraIds.length];
-				void broker
-					.call("detections.record", { trackId: `probe-${probeSeq++}`, cameraId, name: "Probe", status: "unknown", confidence: 0.5, boundingBox: { x: 10, y: 10, width: 50, height: 50 }, timestamp: at, lastSeen: at, frames: 1 })
-					.catch(err => console.error("probe write failed", (err as Error).message));
-			}, 1000 / PROBE_RATE)
-		: null;
+	/** Each probe's write (detections.record: stored, then broadcast), ms. */
+	const probeWriteMs: number[] = [];
+	let probes: NodeJS.Timeout | null = null;
+	let cpuAtStart: Map<number, ProcessCpu> | null = null;
+	let cpuDuringLoad: { process: string; cpuPercentOfOneCore: number }[] = [];
+	let loadStarted = 0;
+	const onLoad = (phaseLine: string) => {
+		if (phaseLine === "HTTP-START") {
+			loadStarted = now();
+			cpuAtStart = processCpu();
+			if (PROBE_RATE > 0) probes = setInterval(writeProbe, 1000 / PROBE_RATE);
+		} else if (phaseLine === "HTTP-END") {
+			if (probes) clearInterval(probes);
+			probes = null;
+			if (cpuAtStart) cpuDuringLoad = cpuPercent(cpuAtStart, processCpu(), now() - loadStarted, { [process.pid]: SPLIT ? "gateway+storage node (bench process)" : "node, all roles (bench process)", [child.pid ?? -1]: "load clients", [actorsNode?.proc.pid ?? -1]: "actors+inference node" });
+		}
+	};
+	let seen = 0;
+	child.stdout!.on("data", () => {
+		const lines = out.split("\n");
+		for (; seen < lines.length - 1; seen++) onLoad(lines[seen].trim());
+	});
+	const writeProbe = () => {
+		const at = new Date();
+		const cameraId = cameraIds[probeSeq % cameraIds.length];
+		const t0 = now();
+		void broker
+			.call("detections.record", { trackId: `probe-${probeSeq++}`, cameraId, name: "Probe", status: "unknown", confidence: 0.5, boundingBox: { x: 10, y: 10, width: 50, height: 50 }, timestamp: at, lastSeen: at, frames: 1 })
+			.then(() => probeWriteMs.push(now() - t0))
+			.catch(err => console.error("probe write failed", (err as Error).message));
+	};
 	const readyBy = Date.now() + 180_000 + HTTP_SECONDS * 1000;
 	while (!out.includes("READY\n")) {
 		if (Date.now() > readyBy || child.exitCode !== null) throw new Error(`clients did not connect: ${out.slice(-2000)}`);
 		await sleep(100);
 	}
 	if (probes) clearInterval(probes);
+	loopDelay.disable();
 	phase = "clients idle";
 	await sleep(5000);
 	const idleWithClients = process.memoryUsage().rss;
@@ -357,10 +418,16 @@ async function main(): Promise<void> {
 			statuses: httpResult.statuses,
 			latencyMs: { p50: r1(pct(httpSorted, 50)), p95: r1(pct(httpSorted, 95)), p99: r1(pct(httpSorted, 99)), max: r1(httpSorted[httpSorted.length - 1] ?? NaN) },
 			probesWritten: probeSeq,
+			probeWriteMs: (() => {
+				const w = [...probeWriteMs].sort((a, b) => a - b);
+				return { p50: r1(pct(w, 50)), p99: r1(pct(w, 99)), max: r1(w[w.length - 1] ?? NaN) };
+			})(),
 			freshnessMs: (() => {
 				const f = [...httpResult.freshnessMs].sort((a, b) => a - b);
 				return { seen: f.length, p50: r1(pct(f, 50)), p99: r1(pct(f, 99)), max: r1(f[f.length - 1] ?? NaN) };
 			})(),
+			cpuDuringLoad,
+			gatewayEventLoopDelayMs: { p50: r1(loopDelay.percentile(50) / 1e6), p99: r1(loopDelay.percentile(99) / 1e6), max: r1(loopDelay.max / 1e6) },
 			gatewayRssMbPeak: mb(Math.max(0, ...rss.filter(s => s.phase === "http").map(s => s.bytes)))
 		},
 		published: { total: published, measured: published - measuredFrom },
@@ -383,7 +450,9 @@ async function main(): Promise<void> {
 	const dl = report.detectionsLive;
 	if (dl) {
 		console.log(`GET /detections/live at ${dl.targetRps}/s (achieved ${dl.achievedRps}/s${SPLIT ? ", gateway node apart from the actors node" : ", one process"}): p50 ${dl.latencyMs.p50} ms / p99 ${dl.latencyMs.p99} ms (goal p99 < 20 ms: ${dl.latencyMs.p99 < 20 ? "met" : "MISSED"}), ${dl.errors} errors`);
-		console.log(`freshness: ${dl.freshnessMs.seen} of ${dl.probesWritten} probe detections seen, write to first answer p50 ${dl.freshnessMs.p50} ms / p99 ${dl.freshnessMs.p99} ms / max ${dl.freshnessMs.max} ms (goal 100 ms)`);
+		console.log(`CPU while loaded (% of one core): ${dl.cpuDuringLoad.map(p => `${p.process} ${p.cpuPercentOfOneCore}`).join(", ")}`);
+		console.log(`gateway event-loop delay while loaded: p50 ${dl.gatewayEventLoopDelayMs.p50} ms / p99 ${dl.gatewayEventLoopDelayMs.p99} ms / max ${dl.gatewayEventLoopDelayMs.max} ms`);
+		console.log(`freshness: ${dl.freshnessMs.seen} of ${dl.probesWritten} probe detections seen, write to first answer p50 ${dl.freshnessMs.p50} ms / p99 ${dl.freshnessMs.p99} ms / max ${dl.freshnessMs.max} ms (goal 100 ms); the write itself p50 ${dl.probeWriteMs.p50} / p99 ${dl.probeWriteMs.p99} ms`);
 	}
 	for (const t of report.transports)
 		console.log(`${t.transport}: ${t.clients} clients, delivery p50 ${t.latencyMs.p50} ms / p99 ${t.latencyMs.p99} ms, ${t.lost} of ${t.messagesExpected} messages lost`);

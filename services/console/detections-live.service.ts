@@ -13,6 +13,8 @@ const PER_CAMERA = 100;
 
 interface Vars {
 	byCamera: Map<number, DetectionView[]>;
+	/** Answers by (cameraId, limit) since the last change: a console polls far more often than detections are made. */
+	answers: Map<string, DetectionView[]>;
 	warmed: boolean;
 }
 interface Methods {
@@ -32,10 +34,19 @@ export default function detectionsLiveService(_cfg: Config): ServiceSchema<{ fam
 				params: { cameraId: { type: "number", integer: true, convert: true, optional: true }, limit: { type: "number", integer: true, min: 1, max: 100, convert: true, default: 20 }, $$strict: true },
 				handler(ctx: Context<{ cameraId?: number; limit: number }>) {
 					const { cameraId, limit } = ctx.params;
-					if (cameraId !== undefined) return (this.byCamera.get(cameraId) ?? []).slice(0, limit);
-					const all: DetectionView[] = [];
-					for (const list of this.byCamera.values()) all.push(...list.slice(0, limit));
-					return all.sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0)).slice(0, limit);
+					const key = `${cameraId ?? "*"}:${limit}`;
+					let answer = this.answers.get(key);
+					if (!answer) {
+						if (cameraId !== undefined) answer = (this.byCamera.get(cameraId) ?? []).slice(0, limit);
+						else {
+							const all: DetectionView[] = [];
+							for (const list of this.byCamera.values()) all.push(...list.slice(0, limit));
+							answer = all.sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0)).slice(0, limit);
+						}
+						if (this.answers.size >= 1000) this.answers.clear(); // any cameraId may be asked for
+						this.answers.set(key, answer);
+					}
+					return answer;
 				}
 			}
 		},
@@ -50,6 +61,7 @@ export default function detectionsLiveService(_cfg: Config): ServiceSchema<{ fam
 				list.unshift(d);
 				if (list.length > PER_CAMERA) list.length = PER_CAMERA;
 				this.byCamera.set(d.cameraId, list);
+				this.answers.clear();
 			},
 			async warm() {
 				try {
@@ -64,6 +76,7 @@ export default function detectionsLiveService(_cfg: Config): ServiceSchema<{ fam
 		},
 		created() {
 			this.byCamera = new Map();
+			this.answers = new Map();
 			this.warmed = false;
 		},
 		started() {

@@ -14,6 +14,9 @@ import type { Family } from "../../lib/api/route-facts";
 import type { Principal } from "../schema";
 
 const CACHE_MS = 5000;
+/** A verified access token's claims are kept this long (never past its expiry): the same token verifies the same. */
+const VERIFIED_MS = 60_000;
+const VERIFIED_MAX = 10_000;
 
 export interface LoginState {
 	active: boolean;
@@ -35,6 +38,8 @@ export const unauthorized = (code: string, message: string) => new ApiError(401,
 export class Credentials {
 	private logins = new Map<string, { at: number; state: Promise<LoginState> }>();
 	private keys = new Map<string, { at: number; rec: Promise<KeyRecord | null> }>();
+	/** Access tokens whose signature and claims were verified: a console polls many times a second with the same one. */
+	private verified = new Map<string, { until: number; claims: Awaited<ReturnType<typeof verifyAccessToken>> }>();
 
 	constructor(
 		private readonly broker: ServiceBroker,
@@ -59,6 +64,17 @@ export class Credentials {
 
 	async bearer(token: unknown): Promise<Principal> {
 		if (typeof token !== "string" || token.length === 0) throw unauthorized("UNAUTHORIZED", "Authentication required: send Authorization: Bearer <access token>");
+		const claims = await this.verify(token);
+		const state = await this.loginState(claims.sid, claims.sub);
+		if (!state.active || !state.user) throw unauthorized("INVALID_TOKEN", "Access token is no longer valid (signed out, or the account is suspended)");
+		// Permissions come from the user's role now, not from when the token was issued.
+		return { kind: "user", id: state.user.id, name: state.user.name, email: state.user.email, roleId: state.user.roleId, permissions: state.permissions ?? [], sid: claims.sid, expiresAt: claims.exp * 1000 };
+	}
+
+	private async verify(token: string): Promise<Awaited<ReturnType<typeof verifyAccessToken>>> {
+		const now = Date.now();
+		const hit = this.verified.get(token);
+		if (hit && now < hit.until) return hit.claims;
 		let claims;
 		try {
 			claims = await verifyAccessToken(token, this.cfg.jwtSecret);
@@ -66,10 +82,9 @@ export class Credentials {
 			if (err instanceof TokenError) throw unauthorized(err.code, err.message);
 			throw err;
 		}
-		const state = await this.loginState(claims.sid, claims.sub);
-		if (!state.active || !state.user) throw unauthorized("INVALID_TOKEN", "Access token is no longer valid (signed out, or the account is suspended)");
-		// Permissions come from the user's role now, not from when the token was issued.
-		return { kind: "user", id: state.user.id, name: state.user.name, email: state.user.email, roleId: state.user.roleId, permissions: state.permissions ?? [], sid: claims.sid, expiresAt: claims.exp * 1000 };
+		if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);
+		this.verified.set(token, { until: Math.min(now + VERIFIED_MS, claims.exp * 1000), claims });
+		return claims;
 	}
 
 	/** The caller of a request of this family, from its headers. */
@@ -84,6 +99,7 @@ export class Credentials {
 	/** A login was revoked or an account changed somewhere: ask again (events are rare, the cache is small). */
 	forgetLogins(): void {
 		this.logins.clear();
+		this.verified.clear();
 	}
 
 	forgetKeys(): void {

@@ -93,6 +93,24 @@ describe("RTSP relay", () => {
 		second.close();
 	});
 
+	test("a redirect between interleaved frames in one read: the frames pass unchanged around the rewritten header, in order", async () => {
+		const { server: second, port: p2 } = await listen("127.0.0.1", () => undefined);
+		const frame = (n: number) => Buffer.concat([Buffer.from([0x24, 0, 0, 3]), Buffer.from([n, n, n])]);
+		const moved = `RTSP/1.0 302 Moved\r\nCSeq: 1\r\nLocation: rtsp://127.0.0.1:${p2}/moved\r\n\r\n`;
+		const reply = Buffer.concat([frame(1), frame(2), Buffer.from(moved), frame(3)]);
+		// The server ends after its one write: the relay then closes, and everything it carried has arrived.
+		const { server, port } = await listen("127.0.0.1", s => s.on("data", () => s.end(reply)));
+		const relay = await openRtspRelay(policy, "camera", await policy.check(`rtsp://127.0.0.1:${port}/a`, "camera"), 2000);
+		const { data } = await exchange(relay.input, "OPTIONS rtsp://x/a RTSP/1.0\r\nCSeq: 1\r\n\r\n", 1e9);
+		const location = /Location: (rtsp:\/\/127\.0\.0\.1:\d+\/moved)\r\n/.exec(data.toString("latin1"))![1];
+		expect(location).not.toContain(`:${p2}/`);
+		const expected = Buffer.concat([frame(1), frame(2), Buffer.from(moved.replace(`rtsp://127.0.0.1:${p2}/moved`, location)), frame(3)]);
+		expect(data.equals(expected)).toBe(true);
+		relay.close();
+		server.close();
+		second.close();
+	});
+
 	test("an unreachable camera fails at once, in FFmpeg's words", async () => {
 		const probe = await listen("127.0.0.1", () => undefined);
 		probe.server.close();
