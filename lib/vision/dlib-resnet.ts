@@ -13,6 +13,9 @@
  * W'[o] = W[o] * s[o], b'[o] = b[o] * s[o] + beta[o]. Opset 10 (Pad takes its pads as an
  * attribute there).
  */
+import { estimateSimilarity } from "./align";
+import type { Affine } from "./image";
+import type { Point } from "./landmarks";
 import { enc, encodeFloatTensor, encodeModel, encodeNode, encodeValueInfo, GRAPH, type Attribute } from "./onnx-proto";
 
 export const DLIB_INPUT_SIZE = 150;
@@ -173,4 +176,50 @@ export function faceRecognitionNetOnnx(manifest: WeightsManifest[], bin: Uint8Ar
 			encodeValueInfo(GRAPH.output, "descriptor", [1, fc.shape[1]])
 		]
 	});
+}
+
+/**
+ * dlib's mean face (iBUG 68-point order, points 17-67) in units of the face chip, from
+ * get_face_chip_details (dlib/image_transforms/interpolation.h).
+ */
+const MEAN_FACE_X = [
+	0.000213256, 0.0752622, 0.18113, 0.29077, 0.393397, 0.586856, 0.689483, 0.799124, 0.904991, 0.98004, 0.490127, 0.490127, 0.490127, 0.490127, 0.36688, 0.426036, 0.490127, 0.554217,
+	0.613373, 0.121737, 0.187122, 0.265825, 0.334606, 0.260918, 0.182743, 0.645647, 0.714428, 0.793132, 0.858516, 0.79751, 0.719335, 0.254149, 0.340985, 0.428858, 0.490127, 0.551395,
+	0.639268, 0.726104, 0.642159, 0.556721, 0.490127, 0.423532, 0.338094, 0.290379, 0.428096, 0.490127, 0.552157, 0.689874, 0.553364, 0.490127, 0.42689
+];
+const MEAN_FACE_Y = [
+	0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891, 0.0187482, 0.038915, 0.106454, 0.203352, 0.307009, 0.409805, 0.515625, 0.587326, 0.609345, 0.628106,
+	0.609345, 0.587326, 0.216423, 0.178758, 0.179852, 0.231733, 0.245099, 0.244077, 0.231733, 0.179852, 0.178758, 0.216423, 0.244077, 0.245099, 0.780233, 0.745405, 0.727388, 0.742578,
+	0.727388, 0.745405, 0.780233, 0.864805, 0.902192, 0.909281, 0.902192, 0.864805, 0.784792, 0.778746, 0.785343, 0.778746, 0.784792, 0.824182, 0.831803, 0.824182
+];
+
+/** The 68-point indices dlib aligns on: 27-67 without the lower lip (55-59, 65-67); eyebrows and jaw are left out. */
+export const DLIB_CHIP_POINTS = Array.from({ length: 41 }, (_, i) => 27 + i).filter(i => !((55 <= i && i <= 59) || (65 <= i && i <= 67)));
+
+/** dlib's template position of 68-point `i` in a `size` px chip with `padding` (0.25 for the face recognition model). */
+export function dlibTemplatePoint(i: number, size = DLIB_INPUT_SIZE, padding = 0.25): Point {
+	return [((padding + MEAN_FACE_X[i - 17]) / (2 * padding + 1)) * size, ((padding + MEAN_FACE_Y[i - 17]) / (2 * padding + 1)) * size];
+}
+
+/**
+ * The chip dlib cuts for its face recognition model (get_face_chip_details(shape, 150, 0.25)
+ * then extract_image_chip), as the dst->src map of lib/vision/image.ts's sampler: the
+ * least-squares similarity from the template to the face's points (chip -> image), whose
+ * scale and rotation dlib keeps around the image of the chip's centre, with the chip's
+ * `size` pixels spread over a rectangle of size * scale - 1 image pixels (centered_drect).
+ */
+export function dlibChipAffine(points68: Point[], size = DLIB_INPUT_SIZE, padding = 0.25): Affine {
+	if (points68.length !== 68) throw new Error(`dlibChipAffine needs 68 points, got ${points68.length}`);
+	const from = DLIB_CHIP_POINTS.map(i => dlibTemplatePoint(i, size, padding));
+	const [a, b, tx, ty] = estimateSimilarity(from, DLIB_CHIP_POINTS.map(i => points68[i]));
+	const scale = Math.hypot(a, b),
+		angle = Math.atan2(b, a);
+	const h = Math.floor(size / 2);
+	const cx = a * h - b * h + tx,
+		cy = b * h + a * h + ty;
+	const k = (size * scale - 1) / (size - 1);
+	const c = Math.cos(angle) * k,
+		s = Math.sin(angle) * k,
+		o = (size - 1) / 2;
+	return [c, -s, cx - c * o + s * o, s, c, cy - s * o - c * o];
 }

@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
-import { decodeWeights, DLIB_INPUT_SIZE, faceRecognitionNetOnnx, foldConv } from "../../../lib/vision/dlib-resnet";
+import { decodeWeights, DLIB_CHIP_POINTS, dlibChipAffine, dlibTemplatePoint, DLIB_INPUT_SIZE, faceRecognitionNetOnnx, foldConv } from "../../../lib/vision/dlib-resnet";
+import type { Point } from "../../../lib/vision/landmarks";
 import reference from "./dlib-resnet.tfjs.json";
 
 const MODEL_DIR = path.join(__dirname, "../../../node_modules/@vladmandic/face-api/model");
@@ -52,5 +53,42 @@ describe("dlib ResNet from face-api's weights to ONNX", () => {
 			expect(maxDiff).toBeLessThan(1e-5);
 		}
 		await session.release();
+	});
+});
+
+describe("dlib's face chip", () => {
+	const apply = (m: number[], [u, v]: Point): Point => [m[0] * u + m[1] * v + m[2], m[3] * u + m[4] * v + m[5]];
+	/** 68 points: dlib's template moved by a similarity (scale 2, 30 degrees, offset (40, 10)); jaw and brows anywhere. */
+	const face = (): Point[] => {
+		const r = Math.PI / 6;
+		return Array.from({ length: 68 }, (_, i) => {
+			const [x, y] = i >= 17 ? dlibTemplatePoint(i) : [i, i];
+			return [40 + 2 * (Math.cos(r) * x - Math.sin(r) * y), 10 + 2 * (Math.sin(r) * x + Math.cos(r) * y)] as Point;
+		});
+	};
+	it("aligns on 33 points: nose, eyes, upper lip and inner mouth, not brows, jaw or lower lip", () => {
+		expect(DLIB_CHIP_POINTS).toHaveLength(33);
+		expect(DLIB_CHIP_POINTS[0]).toBe(27);
+		expect(DLIB_CHIP_POINTS).not.toContain(57);
+		expect(DLIB_CHIP_POINTS).toContain(64);
+	});
+	it("maps the template onto the face, the chip's pixels spread over size * scale - 1 image pixels", () => {
+		const pts = face();
+		const m = dlibChipAffine(pts);
+		// scale 2: 150 chip pixels span 299 image pixels, so one chip pixel is 299/149 image pixels.
+		expect(Math.hypot(m[0], m[3])).toBeCloseTo(299 / 149, 9);
+		expect(Math.atan2(m[3], m[0])).toBeCloseTo(Math.PI / 6, 9);
+		// The chip's centre pixel (74.5) lands where the similarity puts template point (75, 75), less half the stretch.
+		const k = 299 / 149;
+		const centre = apply(m, [74.5, 74.5]);
+		const t = apply([2 * Math.cos(Math.PI / 6), -2 * Math.sin(Math.PI / 6), 40, 2 * Math.sin(Math.PI / 6), 2 * Math.cos(Math.PI / 6), 10], [75, 75]);
+		expect(centre[0]).toBeCloseTo(t[0], 6);
+		expect(centre[1]).toBeCloseTo(t[1], 6);
+		// A template point lands on its face point to within the 1-pixel stretch.
+		const [x, y] = dlibTemplatePoint(30);
+		const p = apply(m, [74.5 + (x - 75) * (2 / k), 74.5 + (y - 75) * (2 / k)]);
+		expect(p[0]).toBeCloseTo(pts[30][0], 6);
+		expect(p[1]).toBeCloseTo(pts[30][1], 6);
+		expect(() => dlibChipAffine(pts.slice(0, 5))).toThrow(/68 points/);
 	});
 });
