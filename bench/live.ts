@@ -25,7 +25,9 @@
  * inference run in a second node process (SERVICES=actors,inference) over NATS at
  * `--nats` (default nats://127.0.0.1:4222), as a production gateway runs beside its actors nodes.
  *
- *   npm run bench:live -- [--rps 1000] [--http-seconds 20] [--probe-rate 10] [--split] [--sockets 500] [--ws 100] [--cameras 20] [--every 5] [--rate 20] [--seconds 30]
+ * `--actors-nice N` starts that node with NODE_NICE=N.
+ *
+ *   npm run bench:live -- [--rps 1000] [--http-seconds 20] [--probe-rate 10] [--split [--actors-nice 5]] [--sockets 500] [--ws 100] [--cameras 20] [--every 5] [--rate 20] [--seconds 30]
  *
  * Needs GStreamer (test/support/rtsp.ts lists the Debian packages) for the cameras; with
  * `--cameras 0` it runs without them.
@@ -36,7 +38,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { io as ioClient, type Socket } from "socket.io-client";
 import WebSocket from "ws";
 import { loadConfig } from "../config";
@@ -59,6 +61,8 @@ const HTTP_SECONDS = Number(arg("http-seconds", "20"));
 const PROBE_RATE = Number(arg("probe-rate", "10"));
 const SPLIT = process.argv.includes("--split");
 const NATS = arg("nats", "nats://127.0.0.1:4222");
+/** --split: NODE_NICE of the actors+inference node (a lower CPU priority than the gateway's). */
+const ACTORS_NICE = arg("actors-nice", "0");
 const ADMIN = { email: "admin@bench.test", password: "bench-admin-password-0123" };
 
 const now = () => performance.timeOrigin + performance.now();
@@ -298,7 +302,7 @@ async function main(): Promise<void> {
 	const broker = createNode(cfg);
 	await broker.start();
 	// The monitors and their inference on a node of their own (a real process over NATS).
-	const actorsNode: NodeProcess | null = SPLIT ? await spawnNode(`bench-live-actors-${process.pid}`, { TRANSPORTER: NATS, NAMESPACE: namespace, SERVICES: "actors,inference", ACTOR_PLACEMENT_MS: "500" }) : null;
+	const actorsNode: NodeProcess | null = SPLIT ? await spawnNode(`bench-live-actors-${process.pid}`, { TRANSPORTER: NATS, NAMESPACE: namespace, SERVICES: "actors,inference", ACTOR_PLACEMENT_MS: "500", NODE_NICE: ACTORS_NICE }) : null;
 	await broker.waitForServices(["api", "cameras", "monitors", "auth"], 60_000);
 	const port = (broker.getLocalService("api") as unknown as { server: { address(): AddressInfo } }).server.address().port;
 	const origin = `http://127.0.0.1:${port}`;
@@ -340,14 +344,17 @@ async function main(): Promise<void> {
 	let cpuAtStart: Map<number, ProcessCpu> | null = null;
 	let cpuDuringLoad: { process: string; cpuPercentOfOneCore: number }[] = [];
 	let loadStarted = 0;
+	let loading = false;
 	const onLoad = (phaseLine: string) => {
 		if (phaseLine === "HTTP-START") {
 			loadStarted = now();
+			loading = true;
 			cpuAtStart = processCpu();
 			if (PROBE_RATE > 0) probes = setInterval(writeProbe, 1000 / PROBE_RATE);
 		} else if (phaseLine === "HTTP-END") {
 			if (probes) clearInterval(probes);
 			probes = null;
+			loading = false;
 			if (cpuAtStart) cpuDuringLoad = cpuPercent(cpuAtStart, processCpu(), now() - loadStarted, { [process.pid]: SPLIT ? "gateway+storage node (bench process)" : "node, all roles (bench process)", [child.pid ?? -1]: "load clients", [actorsNode?.proc.pid ?? -1]: "actors+inference node" });
 		}
 	};
@@ -356,6 +363,12 @@ async function main(): Promise<void> {
 		const lines = out.split("\n");
 		for (; seen < lines.length - 1; seen++) onLoad(lines[seen].trim());
 	});
+	// The gateway's garbage collections during the load (V8's pauses of its event loop), ms each.
+	const gcPauses: number[] = [];
+	const gcObserver = new PerformanceObserver(list => {
+		if (loading) for (const e of list.getEntries()) gcPauses.push(e.duration);
+	});
+	gcObserver.observe({ entryTypes: ["gc"] });
 	const writeProbe = () => {
 		const at = new Date();
 		const cameraId = cameraIds[probeSeq % cameraIds.length];
@@ -372,6 +385,7 @@ async function main(): Promise<void> {
 	}
 	if (probes) clearInterval(probes);
 	loopDelay.disable();
+	gcObserver.disconnect();
 	phase = "clients idle";
 	await sleep(5000);
 	const idleWithClients = process.memoryUsage().rss;
@@ -408,7 +422,7 @@ async function main(): Promise<void> {
 	const peak = Math.max(...rss.filter(s => s.phase === "delivering").map(s => s.bytes));
 	const report = {
 		machine: { cpu: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}`, loadavg: os.loadavg().map(r1), node: process.version },
-		setup: { split: SPLIT, cameras: CAMERAS, monitorsRunning: monitors, sampleIntervalS: EVERY, socketIoClients: SOCKETS, wsClients: WS_CLIENTS, detectionsPerSecond: RATE, seconds: SECONDS },
+		setup: { split: SPLIT, actorsNice: SPLIT ? Number(ACTORS_NICE) : null, inferenceNice: cfg.inferenceNice, cameras: CAMERAS, monitorsRunning: monitors, sampleIntervalS: EVERY, socketIoClients: SOCKETS, wsClients: WS_CLIENTS, detectionsPerSecond: RATE, seconds: SECONDS },
 		detectionsLive: httpResult && {
 			targetRps: RPS,
 			seconds: HTTP_SECONDS,
@@ -427,6 +441,10 @@ async function main(): Promise<void> {
 				return { seen: f.length, p50: r1(pct(f, 50)), p99: r1(pct(f, 99)), max: r1(f[f.length - 1] ?? NaN) };
 			})(),
 			cpuDuringLoad,
+			gatewayGcPausesMs: (() => {
+				const g = [...gcPauses].sort((x, y) => x - y);
+				return { count: g.length, over15: g.filter(x => x > 15).length, p99: r1(pct(g, 99)), max: r1(g[g.length - 1] ?? NaN), total: Math.round(g.reduce((x, y) => x + y, 0)) };
+			})(),
 			gatewayEventLoopDelayMs: { p50: r1(loopDelay.percentile(50) / 1e6), p99: r1(loopDelay.percentile(99) / 1e6), max: r1(loopDelay.max / 1e6) },
 			gatewayRssMbPeak: mb(Math.max(0, ...rss.filter(s => s.phase === "http").map(s => s.bytes)))
 		},
@@ -451,7 +469,7 @@ async function main(): Promise<void> {
 	if (dl) {
 		console.log(`GET /detections/live at ${dl.targetRps}/s (achieved ${dl.achievedRps}/s${SPLIT ? ", gateway node apart from the actors node" : ", one process"}): p50 ${dl.latencyMs.p50} ms / p99 ${dl.latencyMs.p99} ms (goal p99 < 20 ms: ${dl.latencyMs.p99 < 20 ? "met" : "MISSED"}), ${dl.errors} errors`);
 		console.log(`CPU while loaded (% of one core): ${dl.cpuDuringLoad.map(p => `${p.process} ${p.cpuPercentOfOneCore}`).join(", ")}`);
-		console.log(`gateway event-loop delay while loaded: p50 ${dl.gatewayEventLoopDelayMs.p50} ms / p99 ${dl.gatewayEventLoopDelayMs.p99} ms / max ${dl.gatewayEventLoopDelayMs.max} ms`);
+		console.log(`gateway event-loop delay while loaded: p50 ${dl.gatewayEventLoopDelayMs.p50} ms / p99 ${dl.gatewayEventLoopDelayMs.p99} ms / max ${dl.gatewayEventLoopDelayMs.max} ms; GC pauses ${dl.gatewayGcPausesMs.count} (${dl.gatewayGcPausesMs.over15} over 15 ms, max ${dl.gatewayGcPausesMs.max} ms)`);
 		console.log(`freshness: ${dl.freshnessMs.seen} of ${dl.probesWritten} probe detections seen, write to first answer p50 ${dl.freshnessMs.p50} ms / p99 ${dl.freshnessMs.p99} ms / max ${dl.freshnessMs.max} ms (goal 100 ms); the write itself p50 ${dl.probeWriteMs.p50} / p99 ${dl.probeWriteMs.p99} ms`);
 	}
 	for (const t of report.transports)

@@ -43,6 +43,13 @@ export interface Config {
 	inferenceThreads: number;
 	/** Vision engines in worker threads (0: one engine on the event loop's thread). */
 	inferenceWorkers: number;
+	/**
+	 * Niceness the inference worker threads add to the node's (Linux: per thread): when the
+	 * cores are short, HTTP, the transporter and camera streams on the event loop go first.
+	 */
+	inferenceNice: number;
+	/** Niceness this node's process adds at start: actors or inference nodes on a gateway's machine run behind it. */
+	nodeNice: number;
 	/** Requests an inference node queues behind the running one before answering INFERENCE_BUSY. */
 	inferenceQueue: number;
 	/** Horizontal-flip test-time augmentation for embeddings (two embedder runs per face). */
@@ -478,6 +485,8 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 		// One engine per core: at 20 sessions x 2 cameras on 2 cores, one worker left scans
 		// 2.4 s late (p50), two 0.4 s (bench:sessions).
 		inferenceWorkers: int(env, "INFERENCE_WORKERS", Math.min(64, os.availableParallelism()), 0, 64),
+		inferenceNice: int(env, "INFERENCE_NICE", 5, 0, 19),
+		nodeNice: int(env, "NODE_NICE", 0, 0, 19),
 		inferenceQueue: int(env, "INFERENCE_QUEUE", 16, 0, 10000),
 		inferenceFlip: bool(env, "INFERENCE_FLIP", false),
 		smallFaces: smallFacesPlan(env),

@@ -3,6 +3,7 @@
  * process on embedded stores at http://127.0.0.1:8000; TRANSPORTER and SERVICES make it a
  * cluster node with a role.
  */
+import os from "node:os";
 import { ConfigError, loadConfig, type Config } from "../config";
 import { portFree } from "../lib/net/ports";
 import { redactUrl } from "../lib/url";
@@ -34,6 +35,8 @@ export async function main(opts: { repl?: boolean } = {}): Promise<void> {
 	}
 	// npm ci builds the web console; a checkout without the build gets it here, once (the API runs without it).
 	if (cfg.roles.includes("gateway") && !opts.repl && !buildWeb({ ifMissing: true })) process.stderr.write("web: the console could not be built; / answers how to build it (npm run build:web)\n");
+	// Before any thread starts, so the threads this node makes (inference workers, libuv's pool) inherit it.
+	if (cfg.nodeNice > 0) os.setPriority(0, Math.min(19, os.getPriority(0) + cfg.nodeNice));
 	const broker = createNode(cfg);
 	if (cfg.jwtSecretSource === "generated" && !cfg.transporter) broker.logger.warn(`Console token secret generated and kept in ${cfg.dataDir}/jwt-secret (set JWT_SECRET in production; every node of a cluster needs the same)`);
 	if (cfg.apiKeySource === "generated")

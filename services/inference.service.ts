@@ -122,6 +122,7 @@ export default function inferenceService(cfg: Config): ServiceSchema<Settings, o
 					embeddingVersion: engine.embeddingVersion,
 					models: Object.fromEntries(Object.entries(engine.manifest.models).map(([role, m]) => [role, { file: m!.file, sha256: m!.sha256, kind: m!.kind, version: m!.version }])),
 					threads: cfg.inferenceThreads,
+					nice: cfg.inferenceWorkers > 0 ? cfg.inferenceNice : 0,
 					flip: cfg.inferenceFlip,
 					smallFaces: cfg.smallFaces,
 					queue: queue.stats,
@@ -134,7 +135,7 @@ export default function inferenceService(cfg: Config): ServiceSchema<Settings, o
 			const manifest = loadManifest(cfg.modelsManifest);
 			const opts = { modelsDir: cfg.modelsDir, manifest, threads: cfg.inferenceThreads, flip: cfg.inferenceFlip, liveness: cfg.livenessDefault, smallFaces: cfg.smallFaces };
 			// Engines in worker threads keep this node's event loop free; 0 runs one in this thread.
-			engine = cfg.inferenceWorkers > 0 ? await EnginePool.create({ ...opts, workers: cfg.inferenceWorkers }) : await VisionEngine.create(opts);
+			engine = cfg.inferenceWorkers > 0 ? await EnginePool.create({ ...opts, workers: cfg.inferenceWorkers, nice: cfg.inferenceNice }) : await VisionEngine.create(opts);
 			let last = "";
 			let lastAt = 0;
 			this.loadTimer = setInterval(() => {

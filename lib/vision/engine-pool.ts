@@ -27,6 +27,9 @@ export class EnginePool {
 	private slots: Slot[] = [];
 	private seq = 0;
 	private closing = false;
+	private nice = 0;
+	/** Each worker thread's niceness once it started (what the OS says), for status and tests. */
+	readonly niceness = new Map<number, number>();
 
 	private constructor(
 		readonly manifest: ModelManifest,
@@ -35,11 +38,13 @@ export class EnginePool {
 		this.embeddingVersion = manifest.embeddingVersion;
 	}
 
-	static async create(opts: EngineOptions & { workers: number }): Promise<EnginePool> {
+	/** `nice`: what each worker thread adds to its niceness (lower CPU priority than the event loop). */
+	static async create(opts: EngineOptions & { workers: number; nice?: number }): Promise<EnginePool> {
 		// Checked here too, so a missing or altered model fails start-up with its own error.
 		verifyModels(opts.manifest, opts.modelsDir);
 		const pool = new EnginePool(opts.manifest, opts);
-		const { workers, ...engineOpts } = opts;
+		const { workers, nice, ...engineOpts } = opts;
+		pool.nice = nice ?? 0;
 		pool.slots = await Promise.all(Array.from({ length: workers }, () => pool.spawn(engineOpts)));
 		return pool;
 	}
@@ -51,12 +56,13 @@ export class EnginePool {
 	private spawn(opts: EngineOptions): Promise<Slot> {
 		return new Promise((resolve, reject) => {
 			// Workers run this TypeScript source through tsx, like the node itself.
-			const worker = new Worker(WORKER, { workerData: opts, execArgv: ["--import", "tsx"] });
+			const worker = new Worker(WORKER, { workerData: { ...opts, nice: this.nice }, execArgv: ["--import", "tsx"] });
 			const slot: Slot = { worker, busy: 0, pending: new Map() };
 			let ready = false;
-			worker.on("message", (msg: { id?: number; result?: unknown; error?: { message: string; code?: string }; ready?: boolean; fatal?: string }) => {
+			worker.on("message", (msg: { id?: number; result?: unknown; error?: { message: string; code?: string }; ready?: boolean; niceness?: number; fatal?: string }) => {
 				if (msg.ready) {
 					ready = true;
+					if (typeof msg.niceness === "number") this.niceness.set(worker.threadId, msg.niceness);
 					return resolve(slot);
 				}
 				if (msg.fatal) return reject(new VisionError("ENGINE_FAILED", msg.fatal));

@@ -1,5 +1,6 @@
 /** Vision engines in worker threads give the same answers as one on the main thread, errors included. */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { VisionEngine, VisionError } from "../../lib/vision/engine";
 import { EnginePool } from "../../lib/vision/engine-pool";
@@ -33,5 +34,25 @@ describe("EnginePool", () => {
 	it("keeps the code of an engine error", async () => {
 		await expect(pool.analyze({ image: Buffer.from("not an image") })).rejects.toBeInstanceOf(VisionError);
 		await expect(pool.analyze({ image: Buffer.from("not an image") })).rejects.toMatchObject({ code: "UNDECODABLE_IMAGE" });
+	});
+
+	it("runs its workers at a lower CPU priority than the event loop, which keeps its own", async () => {
+		const own = os.getPriority(0);
+		const lowered = await EnginePool.create({ ...opts, workers: 1, nice: 3 });
+		try {
+			expect([...lowered.niceness.values()]).toEqual([Math.min(19, own + 3)]);
+			expect(os.getPriority(0)).toBe(own);
+			// What the kernel says of each thread of this process (field 19 of /proc/<pid>/task/<tid>/stat).
+			const nices = fs.readdirSync(`/proc/${process.pid}/task`).map(tid => {
+				const stat = fs.readFileSync(`/proc/${process.pid}/task/${tid}/stat`, "utf8");
+				return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+			});
+			expect(nices).toContain(Math.min(19, own + 3));
+			expect(Number(fs.readFileSync(`/proc/${process.pid}/stat`, "utf8").split(") ")[1].split(" ")[16])).toBe(own);
+			const image = fs.readFileSync(SAMPLE);
+			expect((await lowered.analyze({ image })).faces.length).toBeGreaterThan(0);
+		} finally {
+			await lowered.close();
+		}
 	});
 });

@@ -3,6 +3,8 @@
  * once, with exit code 2 and a message naming the variable, before anything listens.
  */
 import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import net from "node:net";
 import path from "node:path";
 import { tempDir } from "../support/node";
@@ -71,11 +73,11 @@ describe("start-up with a port that is taken", () => {
 });
 
 describe("start-up of a one-process node", () => {
-	it("opens its HTTP port only once its own services have started: the first health answer is healthy", async () => {
+	it("opens its HTTP port only once its own services have started: the first health answer is healthy; it runs at the priority NODE_NICE gives, its inference workers behind", async () => {
 		const port = await freePort();
 		const proc = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/start.ts")], {
 			cwd: ROOT,
-			env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: tempDir("rollcall-first-health-"), METRICS_PORT: "off", PORT: String(port), API_KEY: "first-health-key-0123456789", LOG_LEVEL: "warn" },
+			env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: tempDir("rollcall-first-health-"), METRICS_PORT: "off", PORT: String(port), API_KEY: "first-health-key-0123456789", LOG_LEVEL: "warn", NODE_NICE: "3" },
 			stdio: ["ignore", "ignore", "pipe"]
 		});
 		let stderr = "";
@@ -95,6 +97,12 @@ describe("start-up of a one-process node", () => {
 			expect(first!.status).toBe(200);
 			expect(first!.body.data.status).toBe("healthy");
 			expect(first!.body.data.components).toEqual(expect.objectContaining({ inference: "up", actors: "up", sessions: "up" }));
+			// Niceness of the node's main thread and of each of its threads (field 19 of stat), as the kernel has them.
+			const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+			const own = os.getPriority(0);
+			expect(niceOf(fs.readFileSync(`/proc/${proc.pid}/stat`, "utf8"))).toBe(Math.min(19, own + 3));
+			const threads = fs.readdirSync(`/proc/${proc.pid}/task`).map(tid => niceOf(fs.readFileSync(`/proc/${proc.pid}/task/${tid}/stat`, "utf8")));
+			expect(threads).toContain(Math.min(19, own + 3 + 5)); // the inference workers (INFERENCE_NICE 5)
 		} finally {
 			proc.kill("SIGTERM");
 			await new Promise(r => proc.once("exit", r));

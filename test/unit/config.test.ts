@@ -95,4 +95,11 @@ describe("config", () => {
 		expect(errorOf({ OUTBOUND_ALLOW: "example.com" }).variable).toBe("OUTBOUND_ALLOW");
 		expect(errorOf({ OUTBOUND_HOSTS: "cam.test=not-an-ip" }).variable).toBe("OUTBOUND_HOSTS");
 	});
+
+	it("reads the CPU priorities: inference workers behind the event loop by default, the node as it was started", () => {
+		expect(loadConfig({ ...base, DATA_DIR: "/tmp/x" })).toMatchObject({ inferenceNice: 5, nodeNice: 0 });
+		expect(loadConfig({ ...base, DATA_DIR: "/tmp/x", INFERENCE_NICE: "0", NODE_NICE: "10" })).toMatchObject({ inferenceNice: 0, nodeNice: 10 });
+		expect(errorOf({ INFERENCE_NICE: "20" }).variable).toBe("INFERENCE_NICE");
+		expect(errorOf({ NODE_NICE: "-5" }).variable).toBe("NODE_NICE");
+	});
 });
