@@ -23,6 +23,16 @@ export function boundedSampleInterval(value: unknown, fallback: number): number 
 	return Math.min(SAMPLE_INTERVAL_MAX_S, Math.max(SAMPLE_INTERVAL_MIN_S, v));
 }
 
+/**
+ * When after its first sample a camera takes its second (then one per interval): the interval
+ * times the fractional part of id x the golden ratio, so any run of camera ids spreads evenly
+ * over the interval. In (0, interval].
+ */
+export function samplePhase(cameraId: number, intervalS: number): number {
+	const f = (Math.abs(cameraId) * 0.6180339887498949) % 1;
+	return f > 0.01 ? f * intervalS : intervalS;
+}
+
 /** Whether a new thumbnail is due: none yet, or the last is max(sampleInterval, 10 s) old. */
 export function thumbnailDue(lastAt: number | null, now: number, sampleIntervalS: number): boolean {
 	return lastAt === null || now - lastAt >= Math.max(sampleIntervalS, THUMBNAIL_MIN_EVERY_S) * 1000;

@@ -50,6 +50,8 @@ export interface FrameSourceOptions {
 	everySeconds?: number;
 	/** "auto" (default): decode key frames only while they are frequent enough for `everySeconds`. */
 	keyFramesOnly?: "auto" | "never";
+	/** The second frame this long after the first, then every `everySeconds` (lib/video/sampling.ts). */
+	phaseSeconds?: number;
 	/** RTSP transport; tcp by default (no loss, passes NAT). */
 	transport?: "tcp" | "udp";
 	/** Give up opening after this long, ms (default 10 000). */
@@ -250,7 +252,7 @@ export async function* openFrames(spec: SourceSpec, opts: FrameSourceOptions = {
 		});
 		const inline = opts.inline === true;
 		const tb = stream.timeBase;
-		const plan = new SamplingPlan({ everySeconds: opts.everySeconds ?? 0, keyFramesOnly: opts.keyFramesOnly ?? "auto" });
+		const plan = new SamplingPlan({ everySeconds: opts.everySeconds ?? 0, keyFramesOnly: opts.keyFramesOnly ?? "auto", phaseSeconds: opts.phaseSeconds });
 		const stats = opts.stats ?? { packets: 0, decodedPackets: 0, frames: 0, mode: plan.mode };
 		stats.mode = plan.mode;
 		const codecId = stream.codecpar.codecId;

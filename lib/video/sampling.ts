@@ -23,6 +23,12 @@ export interface SamplingOptions {
 	everySeconds: number;
 	/** "auto": key frames only while they are frequent enough; "never": always decode fully. */
 	keyFramesOnly: "auto" | "never";
+	/**
+	 * The second frame is due this long after the first (0 < phase <= everySeconds), then every
+	 * everySeconds: sources opened together (a node's cameras at start) then sample at
+	 * different instants, not all in the same one. Default everySeconds.
+	 */
+	phaseSeconds?: number;
 }
 
 export class SamplingPlan {
@@ -36,9 +42,13 @@ export class SamplingPlan {
 	 */
 	private gopComplete = false;
 	private readonly every: number;
+	/** The gap after the first frame; then `every`. */
+	private firstGap: number;
 
 	constructor(opts: SamplingOptions) {
 		this.every = Math.max(0, opts.everySeconds);
+		const phase = opts.phaseSeconds ?? this.every;
+		this.firstGap = phase > 0 && phase <= this.every ? phase : this.every;
 		this.mode = this.every > 0 && opts.keyFramesOnly === "auto" ? "key" : "full";
 	}
 
@@ -82,7 +92,8 @@ export class SamplingPlan {
 	/** A decoded frame at stream time `t`: yield it? */
 	onFrame(t: number): boolean {
 		if (t < this.nextDue) return false;
-		this.nextDue = t + this.every - 1e-6;
+		this.nextDue = t + this.firstGap - 1e-6;
+		this.firstGap = this.every;
 		return true;
 	}
 }

@@ -38,7 +38,7 @@ import type { Lease } from "../../lib/recognition/placement";
 import { redactUrl } from "../../lib/url";
 import { liveFrames, type LiveEvent, type SourceStats, type VideoFrame } from "../../lib/video/frame-source";
 import { auditRefusal, outboundPolicy } from "../outbound-guard";
-import { accrueUptime, alertDue, boundedSampleInterval, laterUptime, RateMeter, resumeUptime, thumbnailDue, thumbnailName, THUMBNAIL_WIDTH, type Outage, type UptimeDay } from "../../lib/cameras/monitor";
+import { accrueUptime, alertDue, boundedSampleInterval, samplePhase, laterUptime, RateMeter, resumeUptime, thumbnailDue, thumbnailName, THUMBNAIL_WIDTH, type Outage, type UptimeDay } from "../../lib/cameras/monitor";
 import type { Implements } from "../schema";
 import { ApiError } from "../../lib/errors";
 import { FaceWatch, type FrameOutcome } from "./face-watch";
@@ -285,6 +285,10 @@ export function monitorActor(cfg: Config, doc: MonitorDoc, token: number, connec
 					{ url: connectionUrl },
 					{
 						everySeconds: interval,
+						// Cameras watched from the same instant sample at instants spread over the interval
+						// (golden-ratio steps by camera id), not all at once: a node's samples come as a
+						// steady trickle, not a burst every interval that holds up everything else.
+						phaseSeconds: samplePhase(cameraId, interval),
 						transport: cfg.rtspTransport,
 						connectTimeoutMs: cfg.cameraConnectTimeout,
 						readTimeoutMs: cfg.cameraReadTimeout,

@@ -1,4 +1,4 @@
-import { accrueUptime, alertDue, boundedSampleInterval, laterUptime, monitorFingerprint, RateMeter, resumeUptime, thumbnailDue, thumbnailName, uptimeShare, utcDay } from "../../../lib/cameras/monitor";
+import { accrueUptime, alertDue, boundedSampleInterval, laterUptime, samplePhase, monitorFingerprint, RateMeter, resumeUptime, thumbnailDue, thumbnailName, uptimeShare, utcDay } from "../../../lib/cameras/monitor";
 
 const T = Date.parse("2027-03-04T12:00:00.000Z");
 
@@ -96,5 +96,14 @@ describe("camera monitor state (pure)", () => {
 		expect(monitorFingerprint({ ...doc, sampleInterval: 1 }, url)).not.toBe(base);
 		expect(monitorFingerprint({ ...doc, streamUrl: "rtsp://10.0.0.6/live" }, url)).not.toBe(base);
 		expect(monitorFingerprint(doc, "rtsp://admin:other@10.0.0.5/live")).not.toBe(base);
+	});
+
+	it("spreads the sample instants of cameras 1..20 over the interval: no two within 0.1 s, every gap under 0.5 s", () => {
+		const phases = Array.from({ length: 20 }, (_, i) => samplePhase(i + 1, 5)).sort((a, b) => a - b);
+		for (const p of phases) expect(p > 0 && p <= 5).toBe(true);
+		const gaps = phases.slice(1).map((p, i) => p - phases[i]);
+		expect(Math.min(...gaps)).toBeGreaterThan(0.1);
+		expect(Math.max(...gaps, phases[0], 5 - phases[19])).toBeLessThan(0.5);
+		expect(samplePhase(7, 5)).toBe(samplePhase(7, 5)); // the same camera, the same instant
 	});
 });

@@ -22,6 +22,16 @@ function run(plan: SamplingPlan, seconds: number, keyint: number, firstKey = 0) 
 }
 
 describe("sampling plan", () => {
+	it("with a phase, the second frame comes that long after the first, then one per interval", () => {
+		const plan = new SamplingPlan({ everySeconds: 5, keyFramesOnly: "auto", phaseSeconds: 2 });
+		const { yielded, decodes } = run(plan, 30, 25);
+		expect(plan.mode).toBe("key");
+		expect(yielded).toEqual([0, 2, 7, 12, 17, 22, 27]);
+		expect(decodes).toBe(7);
+		// Out of range: the plain interval.
+		expect(run(new SamplingPlan({ everySeconds: 5, keyFramesOnly: "auto", phaseSeconds: 9 }), 16, 25).yielded).toEqual([0, 5, 10, 15]);
+	});
+
 	it("decodes only the due key frames when key frames come often enough", () => {
 		const plan = new SamplingPlan({ everySeconds: 5, keyFramesOnly: "auto" });
 		const { yielded, decodes } = run(plan, 60, 25);
