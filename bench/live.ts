@@ -87,6 +87,8 @@ interface HttpResult {
 	latenciesMs: number[];
 	/** Per probe detection: first answer holding it minus its lastSeen, ms. */
 	freshnessMs: number[];
+	/** The load generator's own event-loop delay (a late client times every answer late): p99, max ms. */
+	clientLoopDelayMs: { p99: number; max: number };
 }
 
 /** Open-loop GET /detections/live: a tick every 5 ms sends what is due, never waiting for answers. */
@@ -123,9 +125,10 @@ async function httpLoad(origin: string, token: string): Promise<HttpResult> {
 				});
 			});
 			req.setTimeout(10_000, () => req.destroy(new Error("timeout")));
-			req.on("error", () => {
+			req.on("error", (err: NodeJS.ErrnoException) => {
 				errors++;
-				statuses.error = (statuses.error ?? 0) + 1;
+				const what = `error ${err.code ?? err.message}`;
+				statuses[what] = (statuses[what] ?? 0) + 1;
 				pending--;
 				resolve();
 			});
@@ -133,6 +136,8 @@ async function httpLoad(origin: string, token: string): Promise<HttpResult> {
 	const inflight: Promise<void>[] = [];
 	// The parent writes probes only while the load runs: a probe written before the first request would count its wait as staleness.
 	process.stdout.write("HTTP-START\n");
+	const ownDelay = monitorEventLoopDelay({ resolution: 1 });
+	ownDelay.enable();
 	const start = now();
 	while (now() - start < HTTP_SECONDS * 1000) {
 		const due = Math.floor(((now() - start) / 1000) * RPS);
@@ -144,10 +149,11 @@ async function httpLoad(origin: string, token: string): Promise<HttpResult> {
 	}
 	const elapsed = (now() - start) / 1000;
 	process.stdout.write("HTTP-END\n");
+	ownDelay.disable();
 	await Promise.all(inflight);
 	agent.destroy();
 	void pending;
-	return { requests: sent, errors, statuses, achievedRps: Math.round(latencies.length / elapsed), latenciesMs: latencies, freshnessMs: [...firstSeen.values()] };
+	return { requests: sent, errors, statuses, achievedRps: Math.round(latencies.length / elapsed), latenciesMs: latencies, freshnessMs: [...firstSeen.values()], clientLoopDelayMs: { p99: r1(ownDelay.percentile(99) / 1e6), max: r1(ownDelay.max / 1e6) } };
 }
 
 /** The clients' side, in its own process so their work does not count as the gateway's. */
@@ -441,6 +447,7 @@ async function main(): Promise<void> {
 				return { seen: f.length, p50: r1(pct(f, 50)), p99: r1(pct(f, 99)), max: r1(f[f.length - 1] ?? NaN) };
 			})(),
 			cpuDuringLoad,
+			clientEventLoopDelayMs: httpResult.clientLoopDelayMs,
 			gatewayGcPausesMs: (() => {
 				const g = [...gcPauses].sort((x, y) => x - y);
 				return { count: g.length, over15: g.filter(x => x > 15).length, p99: r1(pct(g, 99)), max: r1(g[g.length - 1] ?? NaN), total: Math.round(g.reduce((x, y) => x + y, 0)) };
@@ -469,7 +476,7 @@ async function main(): Promise<void> {
 	if (dl) {
 		console.log(`GET /detections/live at ${dl.targetRps}/s (achieved ${dl.achievedRps}/s${SPLIT ? ", gateway node apart from the actors node" : ", one process"}): p50 ${dl.latencyMs.p50} ms / p99 ${dl.latencyMs.p99} ms (goal p99 < 20 ms: ${dl.latencyMs.p99 < 20 ? "met" : "MISSED"}), ${dl.errors} errors`);
 		console.log(`CPU while loaded (% of one core): ${dl.cpuDuringLoad.map(p => `${p.process} ${p.cpuPercentOfOneCore}`).join(", ")}`);
-		console.log(`gateway event-loop delay while loaded: p50 ${dl.gatewayEventLoopDelayMs.p50} ms / p99 ${dl.gatewayEventLoopDelayMs.p99} ms / max ${dl.gatewayEventLoopDelayMs.max} ms; GC pauses ${dl.gatewayGcPausesMs.count} (${dl.gatewayGcPausesMs.over15} over 15 ms, max ${dl.gatewayGcPausesMs.max} ms)`);
+		console.log(`gateway event-loop delay while loaded: p50 ${dl.gatewayEventLoopDelayMs.p50} ms / p99 ${dl.gatewayEventLoopDelayMs.p99} ms / max ${dl.gatewayEventLoopDelayMs.max} ms (the load generator's own: p99 ${dl.clientEventLoopDelayMs.p99} / max ${dl.clientEventLoopDelayMs.max} ms); GC pauses ${dl.gatewayGcPausesMs.count} (${dl.gatewayGcPausesMs.over15} over 15 ms, max ${dl.gatewayGcPausesMs.max} ms)`);
 		console.log(`freshness: ${dl.freshnessMs.seen} of ${dl.probesWritten} probe detections seen, write to first answer p50 ${dl.freshnessMs.p50} ms / p99 ${dl.freshnessMs.p99} ms / max ${dl.freshnessMs.max} ms (goal 100 ms); the write itself p50 ${dl.probeWriteMs.p50} / p99 ${dl.probeWriteMs.p99} ms`);
 	}
 	for (const t of report.transports)
