@@ -15,23 +15,11 @@ import type { Page } from "playwright-core";
 import { buildWeb } from "../../scripts/build-web";
 import { chromiumAvailable, launch, screenshot, type Browser } from "../support/browser";
 import { ADMIN, CONSOLE_ENV, accountOf, call, login } from "../support/console";
-import { FACES } from "../support/face-video";
+import { faceCrop, FACES } from "../support/face-video";
 import { startNode, type TestNode } from "../support/node";
 
 const ZONE = "America/New_York";
 
-async function crop(f: (typeof FACES)[keyof typeof FACES], size = 360): Promise<Buffer> {
-	const [x1, y1, x2, y2] = f.focus;
-	const m = Math.round((x2 - x1) * 0.5);
-	const meta = await sharp(f.photo).metadata();
-	const left = Math.max(0, x1 - m);
-	const top = Math.max(0, y1 - m);
-	return sharp(f.photo)
-		.extract({ left, top, width: Math.min(meta.width! - left, x2 - x1 + 2 * m), height: Math.min(meta.height! - top, y2 - y1 + 2 * m) })
-		.resize(size, size, { fit: "cover" })
-		.jpeg()
-		.toBuffer();
-}
 
 const suite = chromiumAvailable() ? describe : describe.skip;
 if (!chromiumAvailable()) console.warn("browser tests skipped: /usr/bin/chromium is not installed (apt-get install chromium)");
@@ -126,9 +114,9 @@ suite("web console in Chromium", () => {
 	});
 
 	it("registers a person: the two-person photo is refused with its reason, the good one is kept", async () => {
-		const good = await crop(FACES.anna);
-		const bea = await crop(FACES.bea);
-		const cleo = await crop(FACES.cleo);
+		const good = await faceCrop(FACES.anna);
+		const bea = await faceCrop(FACES.bea);
+		const cleo = await faceCrop(FACES.cleo);
 		const pair = await sharp({ create: { width: 720, height: 360, channels: 3, background: "#777777" } })
 			.composite([
 				{ input: bea, left: 0, top: 0 },

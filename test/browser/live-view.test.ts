@@ -8,12 +8,11 @@
  * the stranger's box shown as unknown. Screenshots go to test-artifacts/browser/.
  */
 import path from "node:path";
-import sharp from "sharp";
 import type { Page } from "playwright-core";
 import { buildWeb } from "../../scripts/build-web";
 import { chromiumAvailable, launch, screenshot, type Browser } from "../support/browser";
 import { ADMIN, CONSOLE_ENV, call, login } from "../support/console";
-import { FACES, makeFaceVideo, SAMPLES, type FaceBox } from "../support/face-video";
+import { faceCrop, FACES, makeFaceVideo, SAMPLES, type FaceBox } from "../support/face-video";
 import { startNode, tempDir, type TestNode } from "../support/node";
 import { rtspServerMissing, startRtspServer, type RtspServer } from "../support/rtsp";
 import { until } from "../support/until";
@@ -21,18 +20,6 @@ import { until } from "../support/until";
 /** A stranger: in no profile. */
 const DORA = { photo: SAMPLES[2], focus: [587, 327, 791, 607] as FaceBox };
 
-async function crop(f: { photo: string; focus: FaceBox }): Promise<Buffer> {
-	const [x1, y1, x2, y2] = f.focus;
-	const m = Math.round((x2 - x1) * 0.5);
-	const meta = await sharp(f.photo).metadata();
-	const left = Math.max(0, x1 - m);
-	const top = Math.max(0, y1 - m);
-	return sharp(f.photo)
-		.extract({ left, top, width: Math.min(meta.width! - left, x2 - x1 + 2 * m), height: Math.min(meta.height! - top, y2 - y1 + 2 * m) })
-		.resize(360, 360, { fit: "cover" })
-		.jpeg()
-		.toBuffer();
-}
 
 /** What the test reads of an <img> (the tests are type-checked without the DOM's types). */
 interface Img {
@@ -82,7 +69,7 @@ suite("live view in Chromium, with a real RTSP camera", () => {
 		const fd = new FormData();
 		fd.append("name", "Anna Lind");
 		fd.append("employeeId", "EMP-ANNA");
-		fd.append("images", new Blob([new Uint8Array(await crop(FACES.anna))], { type: "image/jpeg" }), "anna.jpg");
+		fd.append("images", new Blob([new Uint8Array(await faceCrop(FACES.anna))], { type: "image/jpeg" }), "anna.jpg");
 		const res = await fetch(node.baseUrl + "/faces", { method: "POST", headers: { Authorization: `Bearer ${admin}` }, body: fd });
 		expect(res.status).toBe(201);
 		browser = await launch();

@@ -5,22 +5,10 @@
  * archived profiles never matched, deletion leaving nothing searchable and no blob behind.
  */
 import sharp from "sharp";
-import { FACES } from "../support/face-video";
+import { faceCrop, FACES } from "../support/face-video";
 import { ADMIN, CONSOLE_ENV, call, login } from "../support/console";
 import { startNode, type TestNode } from "../support/node";
 
-async function crop(f: (typeof FACES)[keyof typeof FACES], size = 360): Promise<Buffer> {
-	const [x1, y1, x2, y2] = f.focus;
-	const m = Math.round((x2 - x1) * 0.5);
-	const meta = await sharp(f.photo).metadata();
-	const left = Math.max(0, x1 - m);
-	const top = Math.max(0, y1 - m);
-	return sharp(f.photo)
-		.extract({ left, top, width: Math.min(meta.width! - left, x2 - x1 + 2 * m), height: Math.min(meta.height! - top, y2 - y1 + 2 * m) })
-		.resize(size, size, { fit: "cover" })
-		.jpeg()
-		.toBuffer();
-}
 
 describe("console: face profiles and the gallery", () => {
 	let node: TestNode;
@@ -29,10 +17,10 @@ describe("console: face profiles and the gallery", () => {
 	beforeAll(async () => {
 		node = await startNode({ ...CONSOLE_ENV });
 		admin = (await login(node, ADMIN.email, ADMIN.password)).accessToken;
-		photos.anna = await crop(FACES.anna);
-		photos.annaAgain = await crop(FACES.annaAgain);
-		photos.bea = await crop(FACES.bea);
-		photos.cleo = await crop(FACES.cleo);
+		photos.anna = await faceCrop(FACES.anna);
+		photos.annaAgain = await faceCrop(FACES.annaAgain);
+		photos.bea = await faceCrop(FACES.bea);
+		photos.cleo = await faceCrop(FACES.cleo);
 		// Two people side by side: one photo, two faces.
 		photos.pair = await sharp({ create: { width: 720, height: 360, channels: 3, background: "#777777" } })
 			.composite([
@@ -107,7 +95,7 @@ describe("console: face profiles and the gallery", () => {
 	});
 
 	it("adds and removes photos; the gallery follows", async () => {
-		const add = await post(`/faces/${anna.id}/images`, form({}, [["anna-crop.jpg", await crop(FACES.anna, 300)]]));
+		const add = await post(`/faces/${anna.id}/images`, form({}, [["anna-crop.jpg", await faceCrop(FACES.anna, { size: 300 })]]));
 		expect(add.status).toBe(201);
 		expect(add.body.data.imageCount).toBe(3);
 		expect(await galleryCount(anna.id)).toBe(3);

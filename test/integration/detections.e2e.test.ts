@@ -8,23 +8,13 @@
 import path from "node:path";
 import sharp from "sharp";
 import { ADMIN, CONSOLE_ENV, call, login } from "../support/console";
-import { FACES, makeFaceVideo, SAMPLES, type FaceBox } from "../support/face-video";
+import { faceCrop, FACES, makeFaceVideo, SAMPLES, type FaceBox } from "../support/face-video";
 import { startNode, tempDir, type TestNode } from "../support/node";
 import { describeWithRtsp, startRtspServer, type RtspServer } from "../support/rtsp";
 import { until } from "../support/until";
 
 const DORA = { photo: SAMPLES[2], focus: [587, 327, 791, 607] as FaceBox };
 
-async function crop(f: { photo: string; focus: FaceBox }, flop = false): Promise<Buffer> {
-	const [x1, y1, x2, y2] = f.focus;
-	const m = Math.round((x2 - x1) * 0.5);
-	const meta = await sharp(f.photo).metadata();
-	const left = Math.max(0, x1 - m);
-	const top = Math.max(0, y1 - m);
-	let img = sharp(f.photo).extract({ left, top, width: Math.min(meta.width! - left, x2 - x1 + 2 * m), height: Math.min(meta.height! - top, y2 - y1 + 2 * m) });
-	if (flop) img = img.flop().modulate({ brightness: 0.85 });
-	return img.resize(360, 360, { fit: "cover" }).jpeg().toBuffer();
-}
 
 describeWithRtsp("detections: a monitored camera, the gallery, tracks", () => {
 	let node: TestNode;
@@ -42,8 +32,8 @@ describeWithRtsp("detections: a monitored camera, the gallery, tracks", () => {
 		admin = (await login(node, ADMIN.email, ADMIN.password)).accessToken;
 		// Registered from other photos than the room shows: Anna's first sample, Bea mirrored.
 		for (const [employeeId, name, photo] of [
-			["EMP-ANNA", "Anna", await crop(FACES.anna)],
-			["EMP-BEA", "Bea", await crop(FACES.bea, true)]
+			["EMP-ANNA", "Anna", await faceCrop(FACES.anna)],
+			["EMP-BEA", "Bea", await faceCrop(FACES.bea, { mirrored: true })]
 		] as const) {
 			const fd = new FormData();
 			fd.append("name", name);

@@ -8,26 +8,13 @@
  * test-provider measures a real inference on the node's inference service; the log is capped.
  */
 import path from "node:path";
-import sharp from "sharp";
 import WebSocket from "ws";
 import { ADMIN, CONSOLE_ENV, accountOf, call, login } from "../support/console";
-import { FACES, makeFaceVideo, type FaceBox } from "../support/face-video";
+import { faceCrop, FACES, makeFaceVideo, type FaceBox } from "../support/face-video";
 import { startNode, tempDir, type TestNode } from "../support/node";
 import { describeWithRtsp, startRtspServer, type RtspServer } from "../support/rtsp";
 import { until } from "../support/until";
 
-async function crop(f: { photo: string; focus: FaceBox }): Promise<Buffer> {
-	const [x1, y1, x2, y2] = f.focus;
-	const m = Math.round((x2 - x1) * 0.5);
-	const meta = await sharp(f.photo).metadata();
-	const left = Math.max(0, x1 - m);
-	const top = Math.max(0, y1 - m);
-	return sharp(f.photo)
-		.extract({ left, top, width: Math.min(meta.width! - left, x2 - x1 + 2 * m), height: Math.min(meta.height! - top, y2 - y1 + 2 * m) })
-		.resize(360, 360, { fit: "cover" })
-		.jpeg()
-		.toBuffer();
-}
 
 describeWithRtsp("detections: send-frame, the event log, the provider", () => {
 	let node: TestNode;
@@ -58,7 +45,7 @@ describeWithRtsp("detections: send-frame, the event log, the provider", () => {
 		const fd = new FormData();
 		fd.append("name", "Anna");
 		fd.append("employeeId", "EMP-ANNA");
-		fd.append("images", new Blob([new Uint8Array(await crop(FACES.anna))], { type: "image/jpeg" }), "anna.jpg");
+		fd.append("images", new Blob([new Uint8Array(await faceCrop(FACES.anna))], { type: "image/jpeg" }), "anna.jpg");
 		const res = await fetch(node.baseUrl + "/faces", { method: "POST", headers: { Authorization: `Bearer ${admin}` }, body: fd });
 		expect(res.status).toBe(201);
 		annaId = ((await res.json()) as any).data.id;

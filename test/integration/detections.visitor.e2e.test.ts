@@ -7,23 +7,12 @@
  * a profile stored before categories reads as employee.
  */
 import path from "node:path";
-import sharp from "sharp";
 import { ADMIN, CONSOLE_ENV, call, login } from "../support/console";
-import { FACES, makeFaceVideo } from "../support/face-video";
+import { faceCrop, FACES, makeFaceVideo } from "../support/face-video";
 import { startNode, tempDir, type TestNode } from "../support/node";
 import { describeWithRtsp, startRtspServer, type RtspServer } from "../support/rtsp";
 import { until } from "../support/until";
 
-async function crop(f: (typeof FACES)[keyof typeof FACES], flop = false): Promise<Buffer> {
-	const [x1, y1, x2, y2] = f.focus;
-	const m = Math.round((x2 - x1) * 0.5);
-	const meta = await sharp(f.photo).metadata();
-	const left = Math.max(0, x1 - m);
-	const top = Math.max(0, y1 - m);
-	let img = sharp(f.photo).extract({ left, top, width: Math.min(meta.width! - left, x2 - x1 + 2 * m), height: Math.min(meta.height! - top, y2 - y1 + 2 * m) });
-	if (flop) img = img.flop().modulate({ brightness: 0.85 });
-	return img.resize(360, 360, { fit: "cover" }).jpeg().toBuffer();
-}
 
 describeWithRtsp("detections: a visitor is recognised, never counted", () => {
 	let node: TestNode;
@@ -52,12 +41,12 @@ describeWithRtsp("detections: a visitor is recognised, never counted", () => {
 	});
 
 	it("keeps a profile's category: employee by default, visitor when asked, anything else refused", async () => {
-		const anna = await register({ name: "Anna", employeeId: "EMP-ANNA" }, await crop(FACES.anna));
+		const anna = await register({ name: "Anna", employeeId: "EMP-ANNA" }, await faceCrop(FACES.anna));
 		expect(anna.status).toBe(201);
 		expect(anna.body.data.category).toBe("employee");
 		people.anna = anna.body.data.id;
 
-		const guest = await register({ name: "Bea", employeeId: "VIS-BEA", category: "guest" }, await crop(FACES.bea, true));
+		const guest = await register({ name: "Bea", employeeId: "VIS-BEA", category: "guest" }, await faceCrop(FACES.bea, { mirrored: true }));
 		expect(guest.status).toBe(400);
 		expect(guest.body.error.code).toBe("VALIDATION_ERROR");
 		expect(guest.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: "category" })]));
@@ -65,7 +54,7 @@ describeWithRtsp("detections: a visitor is recognised, never counted", () => {
 		expect((await call(node, "/faces?search=VIS-BEA", { token: admin })).body.data).toHaveLength(0);
 
 		// Registered as an employee first, then made a visitor (PUT), as the console's select does.
-		const bea = await register({ name: "Bea", employeeId: "VIS-BEA" }, await crop(FACES.bea, true));
+		const bea = await register({ name: "Bea", employeeId: "VIS-BEA" }, await faceCrop(FACES.bea, { mirrored: true }));
 		expect(bea.status).toBe(201);
 		people.bea = bea.body.data.id;
 		const bad = await call(node, `/faces/${people.bea}`, { method: "PUT", token: admin, body: { category: "contractor" } });

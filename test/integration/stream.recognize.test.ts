@@ -9,25 +9,12 @@
  * connection kept; the results' recognition logs readable at GET /recognition-logs.
  */
 import path from "node:path";
-import sharp from "sharp";
 import { ADMIN, CONSOLE_ENV, accountOf, call, login } from "../support/console";
-import { FACES, makeFaceVideo, type FaceBox } from "../support/face-video";
+import { faceCrop, FACES, makeFaceVideo, type FaceBox } from "../support/face-video";
 import { startNode, tempDir, TEST_API_KEY, type TestNode } from "../support/node";
 import { until } from "../support/until";
 import { clipFrames, StreamClient, streamUrl, type StreamMessage } from "../support/stream";
 
-async function crop(f: { photo: string; focus: FaceBox }): Promise<Buffer> {
-	const [x1, y1, x2, y2] = f.focus;
-	const m = Math.round((x2 - x1) * 0.5);
-	const meta = await sharp(f.photo).metadata();
-	const left = Math.max(0, x1 - m);
-	const top = Math.max(0, y1 - m);
-	return sharp(f.photo)
-		.extract({ left, top, width: Math.min(meta.width! - left, x2 - x1 + 2 * m), height: Math.min(meta.height! - top, y2 - y1 + 2 * m) })
-		.resize(360, 360, { fit: "cover" })
-		.jpeg()
-		.toBuffer();
-}
 
 /** Send the frames one by one, each once the previous one is answered and its slot (1 / rate) has come. */
 async function streamPaced(c: StreamClient, frames: Buffer[], rate: number, firstId = 1): Promise<StreamMessage[]> {
@@ -56,7 +43,7 @@ describe("streaming recognition: ws /ws/recognize", () => {
 		const fd = new FormData();
 		fd.append("name", "Anna");
 		fd.append("employeeId", "EMP-ANNA");
-		fd.append("images", new Blob([new Uint8Array(await crop(FACES.anna))], { type: "image/jpeg" }), "anna.jpg");
+		fd.append("images", new Blob([new Uint8Array(await faceCrop(FACES.anna))], { type: "image/jpeg" }), "anna.jpg");
 		const res = await fetch(node.baseUrl + "/faces", { method: "POST", headers: { Authorization: `Bearer ${admin}` }, body: fd });
 		expect(res.status).toBe(201);
 		await makeFaceVideo(path.join(work, "anna.mp4"), { photo: FACES.annaAgain.photo, focus: FACES.annaAgain.focus, width: 640, height: 360, seconds: 3, fps: 10, motion: "pan", faceScale: 0.8 });

@@ -26,6 +26,22 @@ export type Motion = "pan" | "zoom" | "still";
 /** A face in a photo: x1, y1, x2, y2 in the photo's pixels. */
 export type FaceBox = [number, number, number, number];
 
+/**
+ * A face's photo cut to the face with half its width of margin, as a square JPEG (a profile
+ * photo); `mirrored` flips it and dims it a little (a second, different photo of the person).
+ */
+export async function faceCrop(f: { photo: string; focus: FaceBox }, opts: { size?: number; mirrored?: boolean } = {}): Promise<Buffer> {
+	const [x1, y1, x2, y2] = f.focus;
+	const m = Math.round((x2 - x1) * 0.5);
+	const meta = await sharp(f.photo).metadata();
+	const left = Math.max(0, x1 - m);
+	const top = Math.max(0, y1 - m);
+	let img = sharp(f.photo).extract({ left, top, width: Math.min(meta.width! - left, x2 - x1 + 2 * m), height: Math.min(meta.height! - top, y2 - y1 + 2 * m) });
+	if (opts.mirrored) img = img.flop().modulate({ brightness: 0.85 });
+	const size = opts.size ?? 360;
+	return img.resize(size, size, { fit: "cover" }).jpeg().toBuffer();
+}
+
 export interface Segment {
 	photo: string;
 	seconds: number;
